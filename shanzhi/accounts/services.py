@@ -1,0 +1,99 @@
+"""Writes to accounts: users, role assignments, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shanzhi.accounts.choices import ROLE_SCOPE_LEVEL, Role
+from shanzhi.accounts.models import APIToken, RoleAssignment, User
+from shanzhi.core import audit
+from shanzhi.core.errors import Conflict, InvalidInput
+from shanzhi.core.validators import validate_phone
+
+USER_AUDIT_FIELDS = ["username", "display_name", "phone", "is_active", "must_change_password"]
+
+
+@transaction.atomic
+def create_user(*, username: str, password: str | None, display_name: str = "", phone: str = "",
+                actor=None, must_change_password: bool = False, audit_it: bool = True) -> User:
+    from django.core.exceptions import ValidationError
+
+    try:
+        phone = validate_phone(phone) or None
+    except ValidationError as exc:
+        raise InvalidInput(fields={"phone": exc.messages}) from None
+    if User.objects.filter(username=username).exists():
+        raise Conflict(_("用户名已存在"), code="duplicate_username", fields={"username": _("用户名已存在")})
+    if phone and User.objects.filter(phone=phone).exists():
+        raise Conflict(_("手机号已被其他账号使用"), code="duplicate_phone", fields={"phone": _("手机号已被使用")})
+    user = User(username=username, display_name=display_name, phone=phone,
+                must_change_password=must_change_password)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    if audit_it:
+        audit.record("accounts.user.created", actor=actor, obj=user, after=audit.snapshot(user, USER_AUDIT_FIELDS))
+    return user
+
+
+@transaction.atomic
+def assign_role(user: User, role: str, *, area=None, department=None, household=None, actor=None,
+                audit_it: bool = True) -> RoleAssignment:
+    level = ROLE_SCOPE_LEVEL.get(role)
+    if level is None:
+        raise InvalidInput(fields={"role": _("未知角色")})
+    if level == "department":
+        if department is None:
+            raise InvalidInput(fields={"department": _("部门经办人必须指定部门")})
+    elif level == "household":
+        if household is None:
+            raise InvalidInput(fields={"household": _("村民账号必须关联一户")})
+    else:
+        if area is None or area.level != level:
+            raise InvalidInput(fields={"area": _("该角色必须关联一个%(level)s") % {"level": level}})
+    assignment = RoleAssignment.objects.create(
+        user=user, role=role, area=area if level not in ("department", "household") else None,
+        department=department if level == "department" else None,
+        household=household if level == "household" else None,
+        granted_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    user.__dict__.pop("active_assignments", None)
+    user.__dict__.pop("roles", None)
+    user.__dict__.pop("scope", None)
+    if audit_it:
+        audit.record("accounts.role.assigned", actor=actor, obj=assignment,
+                     after={"user": user.pk, "role": role, "target": str(assignment.target)})
+    return assignment
+
+
+def issue_token(user: User) -> tuple[str, APIToken]:
+    key = APIToken.new_key()
+    token = APIToken.objects.create(
+        user=user, key_hash=APIToken.hash_key(key), prefix=key[3:9],
+        expires=timezone.now() + dt.timedelta(days=settings.SHANZHI_API_TOKEN_DAYS),
+    )
+    audit.record("accounts.token.issued", actor=user, obj=user, token=token.prefix, channel="api")
+    return key, token
+
+
+def user_for_token(key: str) -> User | None:
+    if not key:
+        return None
+    token = APIToken.objects.live().select_related("user").filter(key_hash=APIToken.hash_key(key)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used is None or now - token.last_used > dt.timedelta(minutes=5):
+        APIToken.objects.filter(pk=token.pk).update(last_used=now)
+    return token.user
+
+
+def describe_roles(user: User) -> list[str]:
+    return [f"{Role(a.role).label}·{a.target}" for a in user.active_assignments]

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shanzhi.core.choices import Outcome
+from shanzhi.core.scoping import NOTHING, ScopedQuerySet
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or remove a row of an append-only table."""
+
+
+class AppendOnlyQuerySet(ScopedQuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or deleted."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditLogQuerySet(AppendOnlyQuerySet):
+    def scope_q(self, scope):
+        # County admins see everything (handled by ``everything``); others only their own rows.
+        return Q(actor_id=scope.user_id) if scope.user_id else NOTHING
+
+
+class AuditLog(AppendOnlyModel):
+    """Who did what, when, from where, to which record, with before/after values."""
+
+    created = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    actor_label = models.CharField(_("操作人账号"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    user_agent = models.CharField(_("客户端"), max_length=255, blank=True)
+    action = models.CharField(_("操作"), max_length=100, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    extra = models.JSONField(_("附加信息"), default=dict, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor", "created"])]
+
+    def __str__(self):
+        return f"{self.created:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from shanzhi.core.choices import Outcome
+from shanzhi.core.errors import Forbidden
+from shanzhi.core.models import AuditLog
+from shanzhi.core.scoping import get_in_scope
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/open311/")
+
+
+def _error(request, status: int, code: str, message: str):
+    if _wants_json(request):
+        return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
+    return render(request, "core/error.html", {"status": status, "message": message}, status=status)
+
+
+def not_found(request, exception=None):
+    return _error(request, 404, "not_found", _("找不到该页面或记录,或您无权查看"))
+
+
+def server_error(request):
+    return _error(request, 500, "server_error", _("服务器内部错误,已记录,请稍后再试"))
+
+
+def forbidden(request, exception=None):
+    return _error(request, 403, "forbidden", _("您的角色无权执行此操作"))
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "bad_request", _("请求无效"))
+
+
+@require_GET
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+@login_required
+def home(request):
+    from shanzhi.dashboard.home import home_context
+
+    return render(request, "core/home.html", home_context(request.user))
+
+
+def _require_audit_access(user):
+    if not user.has_perm("core.view_auditlog"):
+        raise Forbidden()
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def audit_list(request):
+    _require_audit_access(request.user)
+    qs = AuditLog.objects.for_user(request.user).select_related("actor")
+    params = request.GET
+    if params.get("action"):
+        qs = qs.filter(action__startswith=params["action"].strip())
+    if params.get("actor"):
+        qs = qs.filter(actor_label__icontains=params["actor"].strip())
+    if params.get("object_type"):
+        qs = qs.filter(object_type=params["object_type"].strip())
+    if params.get("outcome") in Outcome.values:
+        qs = qs.filter(outcome=params["outcome"])
+    tz = timezone.get_current_timezone()
+    since, until = _parse_date(params.get("since")), _parse_date(params.get("until"))
+    if since:
+        qs = qs.filter(created__gte=dt.datetime.combine(since, dt.time.min, tzinfo=tz))
+    if until:
+        qs = qs.filter(created__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+    page = Paginator(qs, 50).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(request, "core/audit_list.html", {
+        "page": page, "params": params, "outcomes": Outcome.choices, "query": query.urlencode(),
+    })
+
+
+@login_required
+def audit_detail(request, pk: int):
+    _require_audit_access(request.user)
+    entry = get_in_scope(AuditLog.objects, request.user, pk=pk)
+    return render(request, "core/audit_detail.html", {"entry": entry})

@@ -1,0 +1,1 @@
+"""The demo county: a deterministic county shaped like Hulin, shared with the benchmarks."""

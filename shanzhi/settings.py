@@ -1,0 +1,185 @@
+"""Django settings, all read from the environment in this one module.
+
+See docs/operations.md for every variable. Bad values fail at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from shanzhi.env import ConfigurationError, env_bool, env_database_url, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("SHANZHI_VAR_DIR", str(BASE_DIR / "var")))
+
+DEFAULT_SECRET_KEY = "shanzhi-insecure-development-key-change-me"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = env_bool("DEBUG", False)
+PRODUCTION = env_bool("SHANZHI_PRODUCTION", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+if PRODUCTION:
+    if DEBUG:
+        raise ConfigurationError("DEBUG must be off when SHANZHI_PRODUCTION is on")
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 40:
+        raise ConfigurationError("SECRET_KEY must be set to a random value of at least 40 characters")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "shanzhi.core",
+    "shanzhi.areas",
+    "shanzhi.accounts",
+    "shanzhi.people",
+    "shanzhi.gridwork",
+    "shanzhi.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shanzhi.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "shanzhi.urls"
+WSGI_APPLICATION = "shanzhi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "shanzhi" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "shanzhi.core.context_processors.shanzhi",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------
+SQLITE_PATH = Path(env_str("SHANZHI_SQLITE_PATH", str(VAR_DIR / "shanzhi.sqlite3")))
+SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SHANZHI_SQLITE_BUSY_TIMEOUT", 10, minimum=5, maximum=300)
+_database_url = env_database_url("DATABASE_URL")
+if _database_url and not _database_url.startswith("sqlite"):
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    DATABASES["default"]["TEST"] = {"NAME": env_str("SHANZHI_TEST_DB_NAME", "test_shanzhi")}
+else:
+    if _database_url:
+        SQLITE_PATH = Path(dj_database_url.parse(_database_url)["NAME"])
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000};"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+            "TEST": {"NAME": str(VAR_DIR / "test-shanzhi.sqlite3")},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["shanzhi.accounts.backends.ShanzhiBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- language and time ------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "shanzhi" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files (front-end packages come from npm, copied by scripts/build_assets.py)
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("SHANZHI_STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = Path(env_str("SHANZHI_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+
+# --- sessions and security ---------------------------------------------------------
+SESSION_COOKIE_AGE = env_int("SHANZHI_SESSION_MAX_AGE", 12 * 3600, minimum=300)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Shanzhi ------------------------------------------------------------------------
+# Key material for personal data at rest: 64 hex characters (32 bytes): the first 16
+# bytes are the SM4 key, the rest the HMAC-SM3 key of the lookup hash. Without it a
+# key is derived from SECRET_KEY, which is fine for the demo and refused in production.
+SHANZHI_FIELD_KEY = env_str("SHANZHI_FIELD_KEY", "")
+if SHANZHI_FIELD_KEY:
+    try:
+        if len(bytes.fromhex(SHANZHI_FIELD_KEY)) != 32:
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError("SHANZHI_FIELD_KEY must be 64 hexadecimal characters") from None
+elif PRODUCTION:
+    raise ConfigurationError("SHANZHI_FIELD_KEY must be set in production")
+
+SHANZHI_COUNTY_NAME = env_str("SHANZHI_COUNTY_NAME", "虎林市")
+SHANZHI_CASE_PREFIX = env_str("SHANZHI_CASE_PREFIX", "HL")
+SHANZHI_API_TOKEN_DAYS = env_int("SHANZHI_API_TOKEN_DAYS", 30, minimum=1, maximum=365)
+SHANZHI_PAGE_SIZE = env_int("SHANZHI_PAGE_SIZE", 20, minimum=5, maximum=200)
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
