@@ -46,8 +46,15 @@ def error_response(request, status: int, code: str, message: str, fields: dict |
 
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "too_large", 422: "invalid", 429: "throttled",
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "throttled",
 }
 
 
@@ -67,20 +74,20 @@ def _validation_error(request, exc: NinjaValidationError):
     for error in exc.errors:
         message = error.get("msg", "invalid")
         if error.get("type") == "missing":
-            message = _("必填")
+            message = _("Required")
         fields.setdefault(_field_name(error.get("loc", ())), []).append(str(message))
-    return error_response(request, 422, "invalid", _("输入有误,请检查标出的字段"), fields)
+    return error_response(request, 422, "invalid", _("Invalid input. Please check the highlighted fields."), fields)
 
 
 @api.exception_handler(DjangoValidationError)
 def _django_validation_error(request, exc: DjangoValidationError):
     fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return error_response(request, 422, "invalid", _("输入有误,请检查标出的字段"), fields)
+    return error_response(request, 422, "invalid", _("Invalid input. Please check the highlighted fields."), fields)
 
 
 @api.exception_handler(AuthenticationError)
 def _authentication_error(request, exc):
-    return error_response(request, 401, "unauthenticated", _("请先登录或提供有效的访问令牌"))
+    return error_response(request, 401, "unauthenticated", _("Please log in or provide a valid access token."))
 
 
 @api.exception_handler(HttpError)
@@ -90,23 +97,29 @@ def _http_error(request, exc: HttpError):
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return error_response(request, 404, "not_found", _("找不到该记录,或您无权查看"))
+    return error_response(
+        request, 404, "not_found", _("The record was not found, or you do not have permission to view it.")
+    )
 
 
 @api.exception_handler(ObjectDoesNotExist)
 def _does_not_exist(request, exc):
-    return error_response(request, 404, "not_found", _("找不到该记录,或您无权查看"))
+    return error_response(
+        request, 404, "not_found", _("The record was not found, or you do not have permission to view it.")
+    )
 
 
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request, exc):
-    return error_response(request, 403, "forbidden", _("您的角色无权执行此操作"))
+    return error_response(request, 403, "forbidden", _("Your role is not permitted to perform this action."))
 
 
 @api.exception_handler(Exception)
 def _unexpected(request, exc):
     logger.exception("unhandled API error on %s %s", request.method, request.path)
-    return error_response(request, 500, "server_error", _("服务器内部错误,已记录,请稍后再试"))
+    return error_response(
+        request, 500, "server_error", _("Internal server error. It has been logged; please try again later.")
+    )
 
 
 def _register_routers():

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from shanzhi.accounts.models import RoleAssignment, User
 from shanzhi.core.admin import AuditedModelAdmin
@@ -20,8 +21,8 @@ class ShanzhiUserAdmin(AuditedModelAdmin, UserAdmin):
     search_fields = ("username", "display_name", "phone")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("个人信息", {"fields": ("display_name", "phone")}),
-        ("状态", {"fields": ("is_active", "is_superuser", "must_change_password", "last_login", "date_joined")}),
+        (_("Personal details"), {"fields": ("display_name", "phone")}),
+        (_("Status"), {"fields": ("is_active", "is_superuser", "must_change_password", "last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
     inlines = [RoleAssignmentInline]

@@ -31,12 +31,16 @@ class MeOut(Schema):
     permissions: list[str]
 
 
-@router.post("/token", auth=None, response={200: TokenOut, **ERRORS}, summary="Exchange a username (or phone) "
-             "and password for a bearer token")
+@router.post(
+    "/token",
+    auth=None,
+    response={200: TokenOut, **ERRORS},
+    summary="Exchange a username (or phone) and password for a bearer token",
+)
 def obtain_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
-        raise DomainError(_("用户名或密码错误"), code="invalid_credentials", status=401)
+        raise DomainError(_("Incorrect username or password."), code="invalid_credentials", status=401)
     key, token = issue_token(user)
     return {"token": key, "expires": token.expires}
 
@@ -45,6 +49,9 @@ def obtain_token(request, payload: TokenIn):
 def me(request):
     user = request.auth
     return {
-        "id": user.pk, "username": user.username, "display_name": user.display_name,
-        "roles": describe_roles(user), "permissions": sorted(user.get_all_permissions()),
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": describe_roles(user),
+        "permissions": sorted(user.get_all_permissions()),
     }

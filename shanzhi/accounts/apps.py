@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "shanzhi.accounts"
     label = "accounts"
-    verbose_name = _("账号与角色")
+    verbose_name = _("Accounts and roles")
 
     def ready(self):
         from shanzhi.accounts import signals  # noqa: F401

@@ -3,13 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    COUNTY_ADMIN = "county_admin", _("县级管理员")
-    COMMAND_CENTRE = "command_centre", _("乡镇指挥中心")
-    DEPARTMENT_HANDLER = "department_handler", _("部门经办人")
-    VILLAGE_SECRETARY = "village_secretary", _("村党支部书记")
-    VILLAGE_CADRE = "village_cadre", _("村干部")
-    GRID_WORKER = "grid_worker", _("网格员")
-    VILLAGER = "villager", _("村民")
+    COUNTY_ADMIN = "county_admin", _("County administrator")
+    COMMAND_CENTRE = "command_centre", _("Township command centre")
+    DEPARTMENT_HANDLER = "department_handler", _("Department handler")
+    VILLAGE_SECRETARY = "village_secretary", _("Village Party secretary")
+    VILLAGE_CADRE = "village_cadre", _("Village cadre")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    VILLAGER = "villager", _("Villager")
 
 
 # What each role's scope is attached to.

@@ -17,25 +17,23 @@ from shanzhi.core.scoping import Scope
 class User(AbstractUser):
     """A person who logs in: staff of the county, townships, departments and villages, or a villager."""
 
-    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
-    phone = models.CharField(_("手机号"), max_length=20, null=True, blank=True, unique=True)
-    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
+    display_name = models.CharField(_("Full name"), max_length=50, blank=True)
+    phone = models.CharField(_("Mobile"), max_length=20, null=True, blank=True, unique=True)
+    must_change_password = models.BooleanField(_("Must change password at next login"), default=False)
 
     objects = UserManager()
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
-        permissions = [("manage_users", _("管理用户与角色"))]
+        verbose_name = _("User")
+        verbose_name_plural = _("User")
+        permissions = [("manage_users", _("Manage users and roles"))]
 
     def __str__(self):
         return self.display_name or self.username
 
     @cached_property
     def active_assignments(self) -> list[RoleAssignment]:
-        return list(
-            self.role_assignments.filter(active=True).select_related("area", "department", "household")
-        )
+        return list(self.role_assignments.filter(active=True).select_related("area", "department", "household"))
 
     @cached_property
     def roles(self) -> frozenset[str]:
@@ -87,24 +85,24 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """A role held by a user over one part of the county: an area, a department or a household."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="role_assignments")
-    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
-    area = models.ForeignKey("areas.Area", verbose_name=_("区域"), null=True, blank=True, on_delete=models.PROTECT)
+    user = models.ForeignKey(User, verbose_name=_("User"), on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("Role"), max_length=30, choices=Role.choices)
+    area = models.ForeignKey("areas.Area", verbose_name=_("Area"), null=True, blank=True, on_delete=models.PROTECT)
     department = models.ForeignKey(
-        "areas.Department", verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT
+        "areas.Department", verbose_name=_("Department"), null=True, blank=True, on_delete=models.PROTECT
     )
     household = models.ForeignKey(
-        "people.Household", verbose_name=_("户"), null=True, blank=True, on_delete=models.PROTECT
+        "people.Household", verbose_name=_("Household"), null=True, blank=True, on_delete=models.PROTECT
     )
-    active = models.BooleanField(_("有效"), default=True)
+    active = models.BooleanField(_("Active"), default=True)
     created = models.DateTimeField(auto_now_add=True)
     granted_by = models.ForeignKey(
-        User, verbose_name=_("授权人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User, verbose_name=_("Granted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
-        verbose_name = _("角色分配")
-        verbose_name_plural = _("角色分配")
+        verbose_name = _("Role assignments")
+        verbose_name_plural = _("Role assignments")
         constraints = [
             models.CheckConstraint(
                 name="role_assignment_has_one_target",
@@ -148,8 +146,8 @@ class APIToken(models.Model):
     objects = APITokenQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("接口令牌")
-        verbose_name_plural = _("接口令牌")
+        verbose_name = _("API token")
+        verbose_name_plural = _("API token")
 
     def __str__(self):
         return f"{self.prefix}… ({self.user})"

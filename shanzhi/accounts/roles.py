@@ -9,17 +9,32 @@ from __future__ import annotations
 from shanzhi.accounts.choices import Role
 
 STAFF_PEOPLE_WRITE = {
-    "people.add_household", "people.change_household", "people.add_resident", "people.change_resident",
+    "people.add_household",
+    "people.change_household",
+    "people.add_resident",
+    "people.change_resident",
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COUNTY_ADMIN: {
-        "people.view_sensitive", "core.view_auditlog", "accounts.manage_users",
-        "areas.add_area", "areas.change_area", "areas.view_area",
-        "areas.add_department", "areas.change_department", "areas.view_department",
-        "people.add_householdtag", "people.change_householdtag", "people.view_householdtag",
-        "accounts.add_user", "accounts.change_user", "accounts.view_user",
-        "accounts.add_roleassignment", "accounts.change_roleassignment", "accounts.view_roleassignment",
+        "people.view_sensitive",
+        "core.view_auditlog",
+        "accounts.manage_users",
+        "areas.add_area",
+        "areas.change_area",
+        "areas.view_area",
+        "areas.add_department",
+        "areas.change_department",
+        "areas.view_department",
+        "people.add_householdtag",
+        "people.change_householdtag",
+        "people.view_householdtag",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_user",
+        "accounts.add_roleassignment",
+        "accounts.change_roleassignment",
+        "accounts.view_roleassignment",
         *STAFF_PEOPLE_WRITE,
     },
     Role.COMMAND_CENTRE: {*STAFF_PEOPLE_WRITE},

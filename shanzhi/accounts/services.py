@@ -19,8 +19,16 @@ USER_AUDIT_FIELDS = ["username", "display_name", "phone", "is_active", "must_cha
 
 
 @transaction.atomic
-def create_user(*, username: str, password: str | None, display_name: str = "", phone: str = "",
-                actor=None, must_change_password: bool = False, audit_it: bool = True) -> User:
+def create_user(
+    *,
+    username: str,
+    password: str | None,
+    display_name: str = "",
+    phone: str = "",
+    actor=None,
+    must_change_password: bool = False,
+    audit_it: bool = True,
+) -> User:
     from django.core.exceptions import ValidationError
 
     try:
@@ -28,11 +36,16 @@ def create_user(*, username: str, password: str | None, display_name: str = "", 
     except ValidationError as exc:
         raise InvalidInput(fields={"phone": exc.messages}) from None
     if User.objects.filter(username=username).exists():
-        raise Conflict(_("用户名已存在"), code="duplicate_username", fields={"username": _("用户名已存在")})
+        raise Conflict(
+            _("Username already exists."), code="duplicate_username", fields={"username": _("Username already exists.")}
+        )
     if phone and User.objects.filter(phone=phone).exists():
-        raise Conflict(_("手机号已被其他账号使用"), code="duplicate_phone", fields={"phone": _("手机号已被使用")})
-    user = User(username=username, display_name=display_name, phone=phone,
-                must_change_password=must_change_password)
+        raise Conflict(
+            _("This mobile number is already used by another account."),
+            code="duplicate_phone",
+            fields={"phone": _("Mobile number already in use.")},
+        )
+    user = User(username=username, display_name=display_name, phone=phone, must_change_password=must_change_password)
     if password:
         user.set_password(password)
     else:
@@ -44,22 +57,25 @@ def create_user(*, username: str, password: str | None, display_name: str = "", 
 
 
 @transaction.atomic
-def assign_role(user: User, role: str, *, area=None, department=None, household=None, actor=None,
-                audit_it: bool = True) -> RoleAssignment:
+def assign_role(
+    user: User, role: str, *, area=None, department=None, household=None, actor=None, audit_it: bool = True
+) -> RoleAssignment:
     level = ROLE_SCOPE_LEVEL.get(role)
     if level is None:
-        raise InvalidInput(fields={"role": _("未知角色")})
+        raise InvalidInput(fields={"role": _("Unknown role")})
     if level == "department":
         if department is None:
-            raise InvalidInput(fields={"department": _("部门经办人必须指定部门")})
+            raise InvalidInput(fields={"department": _("A department handler must be assigned a department.")})
     elif level == "household":
         if household is None:
-            raise InvalidInput(fields={"household": _("村民账号必须关联一户")})
+            raise InvalidInput(fields={"household": _("A villager account must be linked to a household.")})
     else:
         if area is None or area.level != level:
-            raise InvalidInput(fields={"area": _("该角色必须关联一个%(level)s") % {"level": level}})
+            raise InvalidInput(fields={"area": _("This role must be linked to a %(level)s.") % {"level": level}})
     assignment = RoleAssignment.objects.create(
-        user=user, role=role, area=area if level not in ("department", "household") else None,
+        user=user,
+        role=role,
+        area=area if level not in ("department", "household") else None,
         department=department if level == "department" else None,
         household=household if level == "household" else None,
         granted_by=actor if actor is not None and actor.is_authenticated else None,
@@ -68,15 +84,21 @@ def assign_role(user: User, role: str, *, area=None, department=None, household=
     user.__dict__.pop("roles", None)
     user.__dict__.pop("scope", None)
     if audit_it:
-        audit.record("accounts.role.assigned", actor=actor, obj=assignment,
-                     after={"user": user.pk, "role": role, "target": str(assignment.target)})
+        audit.record(
+            "accounts.role.assigned",
+            actor=actor,
+            obj=assignment,
+            after={"user": user.pk, "role": role, "target": str(assignment.target)},
+        )
     return assignment
 
 
 def issue_token(user: User) -> tuple[str, APIToken]:
     key = APIToken.new_key()
     token = APIToken.objects.create(
-        user=user, key_hash=APIToken.hash_key(key), prefix=key[3:9],
+        user=user,
+        key_hash=APIToken.hash_key(key),
+        prefix=key[3:9],
         expires=timezone.now() + dt.timedelta(days=settings.SHANZHI_API_TOKEN_DAYS),
     )
     audit.record("accounts.token.issued", actor=user, obj=user, token=token.prefix, channel="api")

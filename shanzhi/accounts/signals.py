@@ -24,6 +24,9 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     attempted = str(credentials.get("username", ""))[:150]
     audit.record(
-        "accounts.login_failed", outcome=Outcome.FAILURE, actor_label=attempted,
-        object_type="accounts.user", channel="api" if request is None else "web",
+        "accounts.login_failed",
+        outcome=Outcome.FAILURE,
+        actor_label=attempted,
+        object_type="accounts.user",
+        channel="api" if request is None else "web",
     )

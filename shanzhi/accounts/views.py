@@ -28,5 +28,5 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if user.must_change_password:
             type(user).objects.filter(pk=user.pk).update(must_change_password=False)
         audit.record("accounts.password_changed", actor=user, obj=user)
-        messages.success(self.request, _("密码已修改"))
+        messages.success(self.request, _("Password changed."))
         return response

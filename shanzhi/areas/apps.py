@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class AreasConfig(AppConfig):
     name = "shanzhi.areas"
     label = "areas"
-    verbose_name = _("区域")
+    verbose_name = _("Area")

@@ -3,10 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AreaLevel(models.TextChoices):
-    COUNTY = "county", _("县(市)")
-    TOWNSHIP = "township", _("乡镇")
-    VILLAGE = "village", _("行政村")
-    GRID = "grid", _("网格")
+    COUNTY = "county", _("County")
+    TOWNSHIP = "township", _("Township")
+    VILLAGE = "village", _("Village")
+    GRID = "grid", _("Grid")
 
 
 LEVEL_ORDER = [AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GRID]
@@ -14,5 +14,5 @@ CHILD_LEVEL = {LEVEL_ORDER[i]: LEVEL_ORDER[i + 1] for i in range(len(LEVEL_ORDER
 
 
 class DepartmentKind(models.TextChoices):
-    COUNTY_BUREAU = "county_bureau", _("县级部门")
-    TOWNSHIP_STATION = "township_station", _("乡镇站所")
+    COUNTY_BUREAU = "county_bureau", _("County department")
+    TOWNSHIP_STATION = "township_station", _("Township office")

@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from shanzhi.areas.choices import AreaLevel, DepartmentKind
 from shanzhi.core.scoping import ScopedQuerySet, subtree_q
 
-code_validator = RegexValidator(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$", _("编码只能包含字母、数字、- 和 _"))
+code_validator = RegexValidator(
+    r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$", _("Code may contain only letters, digits, - and _.")
+)
 
 
 class AreaQuerySet(ScopedQuerySet):
@@ -34,27 +36,27 @@ class Area(models.Model):
     """One node of the county tree: county → township → village → grid."""
 
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", verbose_name=_("Parent area"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    level = models.CharField(_("层级"), max_length=10, choices=AreaLevel.choices, db_index=True)
-    code = models.CharField(_("编码"), max_length=40, unique=True, validators=[code_validator])
-    name = models.CharField(_("名称"), max_length=100)
-    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(_("深度"), editable=False, default=0)
-    centroid_lat = models.FloatField(_("中心纬度"), null=True, blank=True)
-    centroid_lng = models.FloatField(_("中心经度"), null=True, blank=True)
-    boundary = models.JSONField(_("边界 (GeoJSON)"), null=True, blank=True)
-    valid_from = models.DateField(_("启用日期"), default=dt.date(2000, 1, 1))
-    valid_to = models.DateField(_("停用日期"), null=True, blank=True)
-    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    level = models.CharField(_("Level"), max_length=10, choices=AreaLevel.choices, db_index=True)
+    code = models.CharField(_("Code"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("Name"), max_length=100)
+    path = models.CharField(_("Path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("Depth"), editable=False, default=0)
+    centroid_lat = models.FloatField(_("Centre latitude"), null=True, blank=True)
+    centroid_lng = models.FloatField(_("Centre longitude"), null=True, blank=True)
+    boundary = models.JSONField(_("Boundary (GeoJSON)"), null=True, blank=True)
+    valid_from = models.DateField(_("Activation date"), default=dt.date(2000, 1, 1))
+    valid_to = models.DateField(_("Deactivation date"), null=True, blank=True)
+    sort_order = models.PositiveIntegerField(_("Order"), default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     objects = AreaQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("区域")
-        verbose_name_plural = _("区域")
+        verbose_name = _("Area")
+        verbose_name_plural = _("Area")
         ordering = ["path"]
         constraints = [
             models.CheckConstraint(
@@ -103,21 +105,24 @@ class DepartmentQuerySet(ScopedQuerySet):
 class Department(models.Model):
     """A county bureau or township station that handles dispatched cases."""
 
-    name = models.CharField(_("名称"), max_length=100)
-    code = models.CharField(_("编码"), max_length=40, unique=True, validators=[code_validator])
-    kind = models.CharField(_("类别"), max_length=20, choices=DepartmentKind.choices)
+    name = models.CharField(_("Name"), max_length=100)
+    code = models.CharField(_("Code"), max_length=40, unique=True, validators=[code_validator])
+    kind = models.CharField(_("Category"), max_length=20, choices=DepartmentKind.choices)
     area = models.ForeignKey(
-        Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="departments",
-        help_text=_("县级部门属于全县,乡镇站所属于所在乡镇"),
+        Area,
+        verbose_name=_("Area"),
+        on_delete=models.PROTECT,
+        related_name="departments",
+        help_text=_("County departments serve the whole county; township offices belong to their township."),
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    active = models.BooleanField(_("在用"), default=True)
+    phone = models.CharField(_("Phone"), max_length=20, blank=True)
+    active = models.BooleanField(_("Active"), default=True)
 
     objects = DepartmentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("职能部门")
-        verbose_name_plural = _("职能部门")
+        verbose_name = _("Department")
+        verbose_name_plural = _("Department")
         ordering = ["kind", "code"]
         constraints = [models.UniqueConstraint(fields=["area", "name"], name="department_unique_name_in_area")]
 

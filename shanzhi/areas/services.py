@@ -19,14 +19,16 @@ AREA_AUDIT_FIELDS = ["parent", "level", "code", "name", "valid_from", "valid_to"
 def _check_placement(level: str, parent: Area | None) -> None:
     if level == AreaLevel.COUNTY:
         if parent is not None:
-            raise InvalidInput(fields={"parent": _("县(市)不能有上级区域")})
+            raise InvalidInput(fields={"parent": _("A county cannot have a parent area.")})
         return
     if parent is None:
-        raise InvalidInput(fields={"parent": _("请选择上级区域")})
+        raise InvalidInput(fields={"parent": _("Please select a parent area.")})
     if CHILD_LEVEL.get(parent.level) != level:
         raise InvalidInput(
-            fields={"parent": _("%(child)s的上级必须是%(parent)s") % {
-                "child": AreaLevel(level).label, "parent": AreaLevel(CHILD_LEVEL_PARENT[level]).label}}
+            fields={
+                "parent": _("The parent of a %(child)s must be a %(parent)s.")
+                % {"child": AreaLevel(level).label, "parent": AreaLevel(CHILD_LEVEL_PARENT[level]).label}
+            }
         )
 
 
@@ -35,18 +37,29 @@ CHILD_LEVEL_PARENT = {child: parent for parent, child in CHILD_LEVEL.items()}
 
 @transaction.atomic
 def create_area(
-    *, level: str, code: str, name: str, parent: Area | None = None, actor=None,
-    valid_from: dt.date | None = None, centroid: tuple[float, float] | None = None, boundary: dict | None = None,
-    sort_order: int = 0, audit_it: bool = True,
+    *,
+    level: str,
+    code: str,
+    name: str,
+    parent: Area | None = None,
+    actor=None,
+    valid_from: dt.date | None = None,
+    centroid: tuple[float, float] | None = None,
+    boundary: dict | None = None,
+    sort_order: int = 0,
+    audit_it: bool = True,
 ) -> Area:
     if level not in AreaLevel.values:
-        raise InvalidInput(fields={"level": _("未知的区域层级")})
+        raise InvalidInput(fields={"level": _("Unknown area level.")})
     _check_placement(level, parent)
     if actor is not None and parent is not None:
         ensure_in_scope(parent, actor)
     if Area.objects.filter(code=code).exists():
-        raise Conflict(_("区域编码 %(code)s 已存在") % {"code": code}, code="duplicate_code",
-                       fields={"code": _("该编码已被使用")})
+        raise Conflict(
+            _("Area code %(code)s already exists.") % {"code": code},
+            code="duplicate_code",
+            fields={"code": _("This code is already in use.")},
+        )
     area = Area(level=level, code=code, name=name.strip(), parent=parent, sort_order=sort_order, boundary=boundary)
     if valid_from:
         area.valid_from = valid_from
@@ -67,27 +80,36 @@ def retire_area(area: Area, *, on: dt.date, actor) -> Area:
     area = Area.objects.select_for_update().get(pk=area.pk)
     ensure_in_scope(area, actor)
     if area.valid_to is not None:
-        raise Conflict(_("该区域已停用"), code="already_retired")
+        raise Conflict(_("This area has been deactivated."), code="already_retired")
     if on <= area.valid_from:
-        raise InvalidInput(fields={"valid_to": _("停用日期必须晚于启用日期")})
+        raise InvalidInput(fields={"valid_to": _("The deactivation date must be later than the activation date.")})
     before = audit.snapshot(area, AREA_AUDIT_FIELDS)
     area.valid_to = on
     area.save(update_fields=["valid_to", "updated"])
-    audit.record("areas.area.retired", actor=actor, obj=area, before=before,
-                 after=audit.snapshot(area, AREA_AUDIT_FIELDS))
+    audit.record(
+        "areas.area.retired", actor=actor, obj=area, before=before, after=audit.snapshot(area, AREA_AUDIT_FIELDS)
+    )
     return area
 
 
 @transaction.atomic
-def create_department(*, name: str, code: str, kind: str, area: Area, actor=None, phone: str = "",
-                      audit_it: bool = True) -> Department:
+def create_department(
+    *, name: str, code: str, kind: str, area: Area, actor=None, phone: str = "", audit_it: bool = True
+) -> Department:
     if Department.objects.filter(code=code).exists():
-        raise Conflict(_("部门编码 %(code)s 已存在") % {"code": code}, code="duplicate_code",
-                       fields={"code": _("该编码已被使用")})
+        raise Conflict(
+            _("Department code %(code)s already exists.") % {"code": code},
+            code="duplicate_code",
+            fields={"code": _("This code is already in use.")},
+        )
     department = Department(name=name, code=code, kind=kind, area=area, phone=phone)
     department.full_clean()
     department.save()
     if audit_it:
-        audit.record("areas.department.created", actor=actor, obj=department,
-                     after=audit.snapshot(department, ["name", "code", "kind", "area"]))
+        audit.record(
+            "areas.department.created",
+            actor=actor,
+            obj=department,
+            after=audit.snapshot(department, ["name", "code", "kind", "area"]),
+        )
     return department

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from shanzhi.core import audit
 from shanzhi.core.models import AuditLog
@@ -14,8 +15,8 @@ def _county_admin_only(request) -> bool:
 
 
 admin.site.has_permission = _county_admin_only
-admin.site.site_header = "善治 · 系统管理"
-admin.site.site_title = "善治"
+admin.site.site_header = _("Shanzhi administration")
+admin.site.site_title = _("Shanzhi")
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -35,8 +36,14 @@ class AuditedModelAdmin(admin.ModelAdmin):
         if change:
             before, after = audit.changed(before, after)
         action = "updated" if change else "created"
-        audit.record(f"{obj._meta.label_lower}.{action}", actor=request.user, obj=obj, before=before, after=after,
-                     channel="admin")
+        audit.record(
+            f"{obj._meta.label_lower}.{action}",
+            actor=request.user,
+            obj=obj,
+            before=before,
+            after=after,
+            channel="admin",
+        )
 
     def delete_model(self, request, obj):
         before = audit.snapshot(obj, self._fields(obj))

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "shanzhi.core"
     label = "core"
-    verbose_name = _("基础")
+    verbose_name = _("Basics")

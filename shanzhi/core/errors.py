@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class DomainError(Exception):
     status = 400
     code = "bad_request"
-    default_message = _("请求无效")
+    default_message = _("Invalid request.")
 
     def __init__(self, message=None, *, code: str | None = None, fields: dict | None = None, status=None):
         self.message = str(message or self.default_message)
@@ -30,22 +30,22 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status = 422
     code = "invalid"
-    default_message = _("输入有误,请检查标出的字段")
+    default_message = _("Invalid input. Please check the highlighted fields.")
 
 
 class NotFound(DomainError):
     status = 404
     code = "not_found"
-    default_message = _("找不到该记录,或您无权查看")
+    default_message = _("The record was not found, or you do not have permission to view it.")
 
 
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
-    default_message = _("您的角色无权执行此操作")
+    default_message = _("Your role is not permitted to perform this action.")
 
 
 class Conflict(DomainError):
     status = 409
     code = "conflict"
-    default_message = _("该记录已被修改或状态不允许此操作")
+    default_message = _("The record has been modified, or its status does not allow this action.")

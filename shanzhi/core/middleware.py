@@ -50,6 +50,10 @@ class RequestContextMiddleware:
         from shanzhi.core.errors import DomainError
 
         if isinstance(exception, DomainError) and not request.path.startswith("/api/"):
-            return render(request, "core/error.html", {"status": exception.status, "message": exception.message},
-                          status=exception.status)
+            return render(
+                request,
+                "core/error.html",
+                {"status": exception.status, "message": exception.message},
+                status=exception.status,
+            )
         return None

@@ -49,28 +49,32 @@ class AuditLogQuerySet(AppendOnlyQuerySet):
 class AuditLog(AppendOnlyModel):
     """Who did what, when, from where, to which record, with before/after values."""
 
-    created = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    created = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Operator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    actor_label = models.CharField(_("操作人账号"), max_length=150, blank=True)
-    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
-    user_agent = models.CharField(_("客户端"), max_length=255, blank=True)
-    action = models.CharField(_("操作"), max_length=100, db_index=True)
-    object_type = models.CharField(_("对象类型"), max_length=100, blank=True, db_index=True)
-    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
-    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
-    before = models.JSONField(_("修改前"), null=True, blank=True)
-    after = models.JSONField(_("修改后"), null=True, blank=True)
-    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
-    extra = models.JSONField(_("附加信息"), default=dict, blank=True)
+    actor_label = models.CharField(_("Operator account"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("Client"), max_length=255, blank=True)
+    action = models.CharField(_("Action"), max_length=100, db_index=True)
+    object_type = models.CharField(_("Object type"), max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(_("Object ID"), max_length=64, blank=True)
+    object_repr = models.CharField(_("Object"), max_length=200, blank=True)
+    before = models.JSONField(_("Before"), null=True, blank=True)
+    after = models.JSONField(_("After"), null=True, blank=True)
+    outcome = models.CharField(_("Result"), max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    extra = models.JSONField(_("Additional information"), default=dict, blank=True)
 
     objects = AuditLogQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("审计日志")
-        verbose_name_plural = _("审计日志")
+        verbose_name = _("Audit log")
+        verbose_name_plural = _("Audit log")
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["actor", "created"])]
 

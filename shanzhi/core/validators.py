@@ -21,9 +21,40 @@ _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 # Province-level prefixes of administrative division codes (GB/T 2260).
 _PROVINCES = {
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-    "65", "71", "81", "82",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
 }
 
 
@@ -56,23 +87,29 @@ def validate_id_number(value) -> str:
     """Return the normalised ID number or raise a ValidationError saying what is wrong."""
     number = normalize_id_number(value)
     if not number:
-        raise ValidationError(_("请填写身份证号码"), code="required")
+        raise ValidationError(_("Please enter the ID number."), code="required")
     if len(number) != 18:
         raise ValidationError(
-            _("身份证号码应为18位,当前为%(n)d位"), code="id_length", params={"n": len(number)}
+            _("The ID number must be 18 characters; it currently has %(n)d."),
+            code="id_length",
+            params={"n": len(number)},
         )
     if not _ID_RE.match(number):
-        raise ValidationError(_("身份证号码只能包含数字,最后一位可以是X"), code="id_characters")
+        raise ValidationError(
+            _("The ID number may contain only digits; the last character may be X."), code="id_characters"
+        )
     if number[:2] not in _PROVINCES:
-        raise ValidationError(_("身份证号码前两位不是有效的省级行政区划代码"), code="id_region")
+        raise ValidationError(
+            _("The first two digits of the ID number are not a valid province code."), code="id_region"
+        )
     try:
         birth = id_number_birth_date(number)
     except ValueError:
-        raise ValidationError(_("身份证号码中的出生日期无效"), code="id_birth_date") from None
+        raise ValidationError(_("The date of birth in the ID number is invalid."), code="id_birth_date") from None
     if birth.year < 1890 or birth > dt.date.today():  # noqa: DTZ011 - a calendar date, not a moment
-        raise ValidationError(_("身份证号码中的出生日期无效"), code="id_birth_date")
+        raise ValidationError(_("The date of birth in the ID number is invalid."), code="id_birth_date")
     if id_check_character(number[:17]) != number[17]:
-        raise ValidationError(_("身份证号码校验位不正确,请核对"), code="id_checksum")
+        raise ValidationError(_("The ID number check digit is incorrect. Please verify it."), code="id_checksum")
     return number
 
 
@@ -97,7 +134,10 @@ def validate_phone(value) -> str:
     if _LANDLINE_RE.match(phone):
         return phone
     raise ValidationError(
-        _("电话号码格式不正确:手机号为1开头的11位数字,座机需带区号(如 0467-5822345)"), code="phone_format"
+        _(
+            "Invalid phone number: a mobile number is 11 digits starting with 1; a landline needs an area code (e.g. 0467-5822345)."
+        ),
+        code="phone_format",
     )
 
 

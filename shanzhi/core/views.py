@@ -28,19 +28,21 @@ def _error(request, status: int, code: str, message: str):
 
 
 def not_found(request, exception=None):
-    return _error(request, 404, "not_found", _("找不到该页面或记录,或您无权查看"))
+    return _error(
+        request, 404, "not_found", _("The page or record was not found, or you do not have permission to view it.")
+    )
 
 
 def server_error(request):
-    return _error(request, 500, "server_error", _("服务器内部错误,已记录,请稍后再试"))
+    return _error(request, 500, "server_error", _("Internal server error. It has been logged; please try again later."))
 
 
 def forbidden(request, exception=None):
-    return _error(request, 403, "forbidden", _("您的角色无权执行此操作"))
+    return _error(request, 403, "forbidden", _("Your role is not permitted to perform this action."))
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "bad_request", _("请求无效"))
+    return _error(request, 400, "bad_request", _("Invalid request."))
 
 
 @require_GET
@@ -91,9 +93,16 @@ def audit_list(request):
     page = Paginator(qs, 50).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
-    return render(request, "core/audit_list.html", {
-        "page": page, "params": params, "outcomes": Outcome.choices, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "page": page,
+            "params": params,
+            "outcomes": Outcome.choices,
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_required

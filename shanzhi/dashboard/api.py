@@ -31,7 +31,9 @@ def overview_window(since: dt.date | None, until: dt.date | None) -> tuple[dt.da
         except ValueError:  # 29 February
             since = until.replace(year=until.year - 1, day=28) + dt.timedelta(days=1)
     if since > until:
-        raise InvalidInput(fields={"since": _("开始日期不能晚于结束日期")}, code="invalid_window")
+        raise InvalidInput(
+            fields={"since": _("The start date cannot be later than the end date.")}, code="invalid_window"
+        )
     return since, until
 
 

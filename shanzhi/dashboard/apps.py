@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class DashboardConfig(AppConfig):
     name = "shanzhi.dashboard"
     label = "dashboard"
-    verbose_name = _("数据总览")
+    verbose_name = _("Overview")

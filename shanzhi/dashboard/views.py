@@ -31,22 +31,37 @@ def _counts_by_child(user, area: Area, children: list[Area]) -> dict[int, dict]:
         elif level == AreaLevel.VILLAGE:
             villages[code] += 1
     households = Counter()
-    for path, n in (Household.objects.for_user(user).in_area(area).filter(status="active")
-                    .values_list("grid__path").annotate(n=Count("id"))):
+    for path, n in (
+        Household.objects.for_user(user)
+        .in_area(area)
+        .filter(status="active")
+        .values_list("grid__path")
+        .annotate(n=Count("id"))
+    ):
         households[_child_code(path, depth)] += n
     residents = Counter()
-    for path, n in (Resident.objects.for_user(user).filter(status="active")
-                    .filter(subtree_q("household__grid__path", [area.path]))
-                    .values_list("household__grid__path").annotate(n=Count("id"))):
+    for path, n in (
+        Resident.objects.for_user(user)
+        .filter(status="active")
+        .filter(subtree_q("household__grid__path", [area.path]))
+        .values_list("household__grid__path")
+        .annotate(n=Count("id"))
+    ):
         residents[_child_code(path, depth)] += n
     workers: dict[str, set] = {}
-    for path, worker_id in (GridAssignment.objects.current().filter(subtree_q("grid__path", [area.path]))
-                            .values_list("grid__path", "worker_id")):
+    for path, worker_id in (
+        GridAssignment.objects.current()
+        .filter(subtree_q("grid__path", [area.path]))
+        .values_list("grid__path", "worker_id")
+    ):
         workers.setdefault(_child_code(path, depth), set()).add(worker_id)
     return {
         child.pk: {
-            "villages": villages[child.code], "grids": grids[child.code], "households": households[child.code],
-            "residents": residents[child.code], "workers": len(workers.get(child.code, ())),
+            "villages": villages[child.code],
+            "grids": grids[child.code],
+            "households": households[child.code],
+            "residents": residents[child.code],
+            "workers": len(workers.get(child.code, ())),
         }
         for child in children
     }
@@ -74,7 +89,13 @@ def area_detail(request, area: Area):
     children = list(Area.objects.for_user(user).current().filter(parent=area).order_by("sort_order", "code"))
     counts = _counts_by_child(user, area, children)
     ancestors = [a for a in area.ancestors() if Area.objects.for_user(user).filter(pk=a.pk).exists()]
-    return render(request, "dashboard/area_browser.html", {
-        "area": area, "rows": [(c, counts[c.pk]) for c in children], "ancestors": ancestors,
-        "child_level": CHILD_LEVEL.get(area.level),
-    })
+    return render(
+        request,
+        "dashboard/area_browser.html",
+        {
+            "area": area,
+            "rows": [(c, counts[c.pk]) for c in children],
+            "ancestors": ancestors,
+            "child_level": CHILD_LEVEL.get(area.level),
+        },
+    )

@@ -103,9 +103,34 @@ class PersonFactory:
 
     def mobile(self) -> str:
         while True:
-            prefix = self.rng.choice(["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151",
-                                      "152", "155", "157", "158", "159", "177", "180", "181", "183", "186", "187",
-                                      "189", "199"])
+            prefix = self.rng.choice(
+                [
+                    "130",
+                    "131",
+                    "132",
+                    "133",
+                    "135",
+                    "136",
+                    "137",
+                    "138",
+                    "139",
+                    "150",
+                    "151",
+                    "152",
+                    "155",
+                    "157",
+                    "158",
+                    "159",
+                    "177",
+                    "180",
+                    "181",
+                    "183",
+                    "186",
+                    "187",
+                    "189",
+                    "199",
+                ]
+            )
             phone = prefix + f"{self.rng.randrange(0, 10**8):08d}"
             if phone not in self.used_phones:
                 self.used_phones.add(phone)
@@ -128,8 +153,13 @@ def _split(total: int, parts: int, rng: random.Random, spread: float = 0.15) -> 
 
 
 def _square(lat: float, lng: float, half: float) -> dict:
-    ring = [[lng - half, lat - half], [lng + half, lat - half], [lng + half, lat + half], [lng - half, lat + half],
-            [lng - half, lat - half]]
+    ring = [
+        [lng - half, lat - half],
+        [lng + half, lat - half],
+        [lng + half, lat + half],
+        [lng - half, lat + half],
+        [lng - half, lat - half],
+    ]
     return {"type": "Polygon", "coordinates": [ring]}
 
 
@@ -138,8 +168,9 @@ def county_exists() -> bool:
 
 
 @transaction.atomic
-def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with_accounts: bool = True,
-                 verbose=None) -> BuildResult:
+def build_county(
+    households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with_accounts: bool = True, verbose=None
+) -> BuildResult:
     started = timezone.now()
     say = verbose or (lambda message: None)
     rng = random.Random(seed)
@@ -154,24 +185,48 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
         tags[code], _ = HouseholdTag.objects.get_or_create(code=code, defaults={"name": label, "sort_order": order})
 
     # --- the tree --------------------------------------------------------------------
-    county = Area(level=AreaLevel.COUNTY, code=COUNTY_CODE, name=COUNTY_NAME, path=f"/{COUNTY_CODE}/", depth=0,
-                  valid_from=founded, centroid_lat=CENTRE[0], centroid_lng=CENTRE[1])
+    county = Area(
+        level=AreaLevel.COUNTY,
+        code=COUNTY_CODE,
+        name=COUNTY_NAME,
+        path=f"/{COUNTY_CODE}/",
+        depth=0,
+        valid_from=founded,
+        centroid_lat=CENTRE[0],
+        centroid_lng=CENTRE[1],
+    )
     county.save()
     townships, villages = [], []
-    for t_index, (suffix, t_name, village_names) in enumerate(names.TOWNSHIPS):
+    for t_index, (suffix, t_name, _villages) in enumerate(names.TOWNSHIPS):
         angle_lat = CENTRE[0] + 0.45 * ((t_index % 4) - 1.5) / 1.5
         angle_lng = CENTRE[1] + 0.6 * ((t_index // 4) - 1) / 1.0
-        township = Area(level=AreaLevel.TOWNSHIP, parent=county, code=COUNTY_CODE + suffix, name=t_name,
-                        depth=1, valid_from=founded, sort_order=t_index, centroid_lat=angle_lat, centroid_lng=angle_lng)
+        township = Area(
+            level=AreaLevel.TOWNSHIP,
+            parent=county,
+            code=COUNTY_CODE + suffix,
+            name=t_name,
+            depth=1,
+            valid_from=founded,
+            sort_order=t_index,
+            centroid_lat=angle_lat,
+            centroid_lng=angle_lng,
+        )
         township.path = township.build_path()
         townships.append(township)
     Area.objects.bulk_create(townships)
     for township, (_suffix, _name, village_names) in zip(townships, names.TOWNSHIPS, strict=True):
         for v_index, v_name in enumerate(village_names):
-            village = Area(level=AreaLevel.VILLAGE, parent=township, code=f"{township.code}{v_index + 201:03d}",
-                           name=v_name, depth=2, valid_from=founded, sort_order=v_index,
-                           centroid_lat=township.centroid_lat + 0.05 * ((v_index % 3) - 1),
-                           centroid_lng=township.centroid_lng + 0.07 * ((v_index // 3) - 1))
+            village = Area(
+                level=AreaLevel.VILLAGE,
+                parent=township,
+                code=f"{township.code}{v_index + 201:03d}",
+                name=v_name,
+                depth=2,
+                valid_from=founded,
+                sort_order=v_index,
+                centroid_lat=township.centroid_lat + 0.05 * ((v_index % 3) - 1),
+                centroid_lng=township.centroid_lng + 0.07 * ((v_index // 3) - 1),
+            )
             village.path = village.build_path()
             villages.append(village)
     Area.objects.bulk_create(villages)
@@ -182,21 +237,44 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
         for g_index in range(count):
             lat = village.centroid_lat + 0.012 * (g_index % 3 - 1)
             lng = village.centroid_lng + 0.016 * (g_index // 3)
-            grid = Area(level=AreaLevel.GRID, parent=village, code=f"{village.code}G{g_index + 1:02d}",
-                        name=f"{village.name}第{g_index + 1}网格", depth=3, valid_from=founded, sort_order=g_index,
-                        centroid_lat=lat, centroid_lng=lng, boundary=_square(lat, lng, 0.0055))
+            grid = Area(
+                level=AreaLevel.GRID,
+                parent=village,
+                code=f"{village.code}G{g_index + 1:02d}",
+                name=f"{village.name}第{g_index + 1}网格",
+                depth=3,
+                valid_from=founded,
+                sort_order=g_index,
+                centroid_lat=lat,
+                centroid_lng=lng,
+                boundary=_square(lat, lng, 0.0055),
+            )
             grid.path = grid.build_path()
             grids.append(grid)
     Area.objects.bulk_create(grids, batch_size=1000)
     say(f"areas: {len(townships)} townships, {len(villages)} villages, {len(grids)} grids")
 
     # --- departments -------------------------------------------------------------------
-    departments = [Department(name=name, code=f"{COUNTY_CODE}-{code}", kind=DepartmentKind.COUNTY_BUREAU, area=county,
-                              phone=f"0467-58{rng.randrange(10000, 99999)}") for code, name in names.COUNTY_BUREAUS]
+    departments = [
+        Department(
+            name=name,
+            code=f"{COUNTY_CODE}-{code}",
+            kind=DepartmentKind.COUNTY_BUREAU,
+            area=county,
+            phone=f"0467-58{rng.randrange(10000, 99999)}",
+        )
+        for code, name in names.COUNTY_BUREAUS
+    ]
     for township in townships:
-        departments += [Department(name=f"{township.name}{name}", code=f"{township.code}-{code}",
-                                   kind=DepartmentKind.TOWNSHIP_STATION, area=township)
-                        for code, name in names.TOWNSHIP_STATIONS]
+        departments += [
+            Department(
+                name=f"{township.name}{name}",
+                code=f"{township.code}-{code}",
+                kind=DepartmentKind.TOWNSHIP_STATION,
+                area=township,
+            )
+            for code, name in names.TOWNSHIP_STATIONS
+        ]
     Department.objects.bulk_create(departments)
 
     # --- households and residents --------------------------------------------------------
@@ -215,8 +293,14 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
             members = _family(people, rng, today)
             if grid is demo_grid and h_index == 0:
                 members = _li_guijun(people, today)
-            household_rows.append(Household(number=number, grid=grid, address=f"{village.name}{street}{h_index + 1}号",
-                                             phone=members[0]["phone"] or ""))
+            household_rows.append(
+                Household(
+                    number=number,
+                    grid=grid,
+                    address=f"{village.name}{street}{h_index + 1}号",
+                    phone=members[0]["phone"] or "",
+                )
+            )
             members_by_household.append(members)
     Household.objects.bulk_create(household_rows, batch_size=2000)
     say(f"households: {len(household_rows)}")
@@ -225,14 +309,26 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
     for household, members in zip(household_rows, members_by_household, strict=True):
         for m in members:
             number = m["id_number"]
-            resident_rows.append(Resident(
-                household=household, name=m["name"], name_initials=initials(m["name"]),
-                id_number_sealed=crypto.encrypt(number), id_number_hash=crypto.lookup_hash(number),
-                id_last4=number[-4:], id_prefix6=number[:6], gender=m["gender"], birth_date=m["birth"],
-                relation=m["relation"], phone=m["phone"], is_party_member=m["party"], is_away_for_work=m["away"],
-            ))
+            resident_rows.append(
+                Resident(
+                    household=household,
+                    name=m["name"],
+                    name_initials=initials(m["name"]),
+                    id_number_sealed=crypto.encrypt(number),
+                    id_number_hash=crypto.lookup_hash(number),
+                    id_last4=number[-4:],
+                    id_prefix6=number[:6],
+                    gender=m["gender"],
+                    birth_date=m["birth"],
+                    relation=m["relation"],
+                    phone=m["phone"],
+                    is_party_member=m["party"],
+                    is_away_for_work=m["away"],
+                )
+            )
         household.search_text = build_search_text(
-            household.number, household.phone,
+            household.number,
+            household.phone,
             [(m["name"], initials(m["name"]), m["id_number"][-4:], m["phone"]) for m in members],
         )
         ages = [m["age"] for m in members]
@@ -247,8 +343,13 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
                 codes.add("left_behind_child")
         if any(m["party"] for m in members):
             codes.add("party_member")
-        for code, chance in (("low_income", 0.05), ("poverty_alleviated", 0.04), ("disabled", 0.03),
-                             ("military", 0.01), ("five_guarantees", 0.004)):
+        for code, chance in (
+            ("low_income", 0.05),
+            ("poverty_alleviated", 0.04),
+            ("disabled", 0.03),
+            ("military", 0.01),
+            ("five_guarantees", 0.004),
+        ):
             if rng.random() < chance:
                 codes.add(code)
         codes |= set(members[0].get("tags", ()))
@@ -262,8 +363,9 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
             [Relation.HEAD],
         )
     through = Household.tags.through
-    through.objects.bulk_create([through(household_id=h, householdtag_id=tags[c].pk) for h, c in tag_rows],
-                                batch_size=5000)
+    through.objects.bulk_create(
+        [through(household_id=h, householdtag_id=tags[c].pk) for h, c in tag_rows], batch_size=5000
+    )
     say(f"residents: {len(resident_rows)}")
 
     # --- grid workers ("1+N") -------------------------------------------------------------
@@ -275,8 +377,13 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
 
     def new_worker(kind, home, name=None):
         gender = Gender.MALE if rng.random() < 0.55 else Gender.FEMALE
-        worker = GridWorker(name=name or people.name(gender), kind=kind, home_area=home, phone=people.mobile(),
-                            start_date=worker_start + dt.timedelta(days=rng.randrange(0, 900)))
+        worker = GridWorker(
+            name=name or people.name(gender),
+            kind=kind,
+            home_area=home,
+            phone=people.mobile(),
+            start_date=worker_start + dt.timedelta(days=rng.randrange(0, 900)),
+        )
         workers.append(worker)
         return worker
 
@@ -312,34 +419,60 @@ def build_county(households: int = DEFAULT_HOUSEHOLDS, *, seed: int = SEED, with
     say(f"grid workers: {len(workers)}")
 
     if with_accounts:
-        create_demo_accounts(demo_grid=demo_grid, lead=leads[demo_grid.pk], first_household=household_rows[
-            sum(grid_sizes[: grids.index(demo_grid)])])
+        create_demo_accounts(
+            demo_grid=demo_grid,
+            lead=leads[demo_grid.pk],
+            first_household=household_rows[sum(grid_sizes[: grids.index(demo_grid)])],
+        )
 
     counts = {kind: sum(1 for w in workers if w.kind == kind) for kind in WorkerKind.values}
     seconds = (timezone.now() - started).total_seconds()
-    audit.record("demo.county.built", object_type="areas.area", object_id=str(county.pk), object_repr=COUNTY_NAME,
-                 households=len(household_rows), residents=len(resident_rows), grids=len(grids), seed=seed)
-    return BuildResult(len(townships), len(villages), len(grids), len(household_rows), len(resident_rows), counts,
-                       seconds)
+    audit.record(
+        "demo.county.built",
+        object_type="areas.area",
+        object_id=str(county.pk),
+        object_repr=COUNTY_NAME,
+        households=len(household_rows),
+        residents=len(resident_rows),
+        grids=len(grids),
+        seed=seed,
+    )
+    return BuildResult(
+        len(townships), len(villages), len(grids), len(household_rows), len(resident_rows), counts, seconds
+    )
 
 
 def _li_guijun(people: PersonFactory, today: dt.date) -> list[dict]:
     """The elderly villager of the source article, whose children work away."""
     birth = people.birth_date(78)
-    return [{
-        "name": "李桂君", "gender": Gender.MALE, "age": 78, "birth": birth,
-        "id_number": people.id_number(birth, Gender.MALE), "relation": Relation.HEAD, "phone": people.mobile(),
-        "party": False, "away": False, "tags": ["elderly_alone", "left_behind_elderly"],
-    }]
+    return [
+        {
+            "name": "李桂君",
+            "gender": Gender.MALE,
+            "age": 78,
+            "birth": birth,
+            "id_number": people.id_number(birth, Gender.MALE),
+            "relation": Relation.HEAD,
+            "phone": people.mobile(),
+            "party": False,
+            "away": False,
+            "tags": ["elderly_alone", "left_behind_elderly"],
+        }
+    ]
 
 
 def _member(people, rng, *, gender, age, relation, surname=None, phone_chance=0.0, away_chance=0.0):
     birth = people.birth_date(age)
     return {
-        "name": people.name(gender, surname), "gender": gender, "age": age, "birth": birth,
-        "id_number": people.id_number(birth, gender), "relation": relation,
+        "name": people.name(gender, surname),
+        "gender": gender,
+        "age": age,
+        "birth": birth,
+        "id_number": people.id_number(birth, gender),
+        "relation": relation,
         "phone": people.mobile() if rng.random() < phone_chance else "",
-        "party": age >= 25 and rng.random() < 0.07, "away": age >= 18 and rng.random() < away_chance,
+        "party": age >= 25 and rng.random() < 0.07,
+        "away": age >= 18 and rng.random() < away_chance,
     }
 
 
@@ -347,32 +480,73 @@ def _family(people: PersonFactory, rng: random.Random, today: dt.date) -> list[d
     head_gender = Gender.MALE if rng.random() < 0.82 else Gender.FEMALE
     head_age = rng.randint(28, 86)
     surname = people.surname()
-    head = _member(people, rng, gender=head_gender, age=head_age, relation=Relation.HEAD, surname=surname,
-                   phone_chance=0.92, away_chance=0.08)
+    head = _member(
+        people,
+        rng,
+        gender=head_gender,
+        age=head_age,
+        relation=Relation.HEAD,
+        surname=surname,
+        phone_chance=0.92,
+        away_chance=0.08,
+    )
     family = [head]
     shape = rng.random()
     if head_age >= 70 and shape < 0.35:
         return family  # an elderly person living alone
     spouse_gender = Gender.FEMALE if head_gender == Gender.MALE else Gender.MALE
     if shape < 0.92:
-        family.append(_member(people, rng, gender=spouse_gender, age=max(22, head_age + rng.randint(-5, 3)),
-                              relation=Relation.SPOUSE, phone_chance=0.6, away_chance=0.05))
+        family.append(
+            _member(
+                people,
+                rng,
+                gender=spouse_gender,
+                age=max(22, head_age + rng.randint(-5, 3)),
+                relation=Relation.SPOUSE,
+                phone_chance=0.6,
+                away_chance=0.05,
+            )
+        )
     children = rng.choices([0, 1, 2, 3], weights=[20, 45, 28, 7])[0] if head_age < 75 else rng.choice([0, 0, 1])
     for _ in range(children):
         age = head_age - rng.randint(22, 32)
         if age < 0:
             continue
         gender = Gender.MALE if rng.random() < 0.52 else Gender.FEMALE
-        family.append(_member(people, rng, gender=gender, age=age, surname=surname,
-                              relation=Relation.SON if gender == Gender.MALE else Relation.DAUGHTER,
-                              phone_chance=0.7 if age >= 18 else 0.0, away_chance=0.45))
+        family.append(
+            _member(
+                people,
+                rng,
+                gender=gender,
+                age=age,
+                surname=surname,
+                relation=Relation.SON if gender == Gender.MALE else Relation.DAUGHTER,
+                phone_chance=0.7 if age >= 18 else 0.0,
+                away_chance=0.45,
+            )
+        )
     if head_age >= 55 and rng.random() < 0.25:
         age = rng.randint(1, 15)
-        family.append(_member(people, rng, gender=rng.choice([Gender.MALE, Gender.FEMALE]), age=age, surname=surname,
-                              relation=Relation.GRANDCHILD))
+        family.append(
+            _member(
+                people,
+                rng,
+                gender=rng.choice([Gender.MALE, Gender.FEMALE]),
+                age=age,
+                surname=surname,
+                relation=Relation.GRANDCHILD,
+            )
+        )
     if head_age <= 50 and rng.random() < 0.15:
-        family.append(_member(people, rng, gender=rng.choice([Gender.MALE, Gender.FEMALE]),
-                              age=head_age + rng.randint(24, 30), relation=Relation.PARENT))
+        family.append(
+            _member(
+                people,
+                rng,
+                gender=rng.choice([Gender.MALE, Gender.FEMALE]),
+                age=head_age + rng.randint(24, 30),
+                relation=Relation.PARENT,
+            )
+        )
     return family
 
 

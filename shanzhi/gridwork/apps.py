@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class GridworkConfig(AppConfig):
     name = "shanzhi.gridwork"
     label = "gridwork"
-    verbose_name = _("网格工作")
+    verbose_name = _("Grid work")

@@ -25,26 +25,35 @@ class GridWorkerQuerySet(ScopedQuerySet):
 class GridWorker(models.Model):
     """A staff member serving one or more grids ("1+N": one full-time lead per grid plus N others)."""
 
-    name = models.CharField(_("姓名"), max_length=50)
-    kind = models.CharField(_("类别"), max_length=12, choices=WorkerKind.choices, db_index=True)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    name = models.CharField(_("Full name"), max_length=50)
+    kind = models.CharField(_("Category"), max_length=12, choices=WorkerKind.choices, db_index=True)
+    phone = models.CharField(_("Mobile"), max_length=20, blank=True)
     home_area = models.ForeignKey(
-        Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="grid_workers",
-        help_text=_("专业网格员一般属于乡镇,专职和兼职网格员属于村"),
+        Area,
+        verbose_name=_("Area"),
+        on_delete=models.PROTECT,
+        related_name="grid_workers",
+        help_text=_(
+            "Specialist grid workers usually belong to a township; full-time and part-time grid workers belong to a village."
+        ),
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("登录账号"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="grid_worker",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Login account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grid_worker",
     )
-    start_date = models.DateField(_("上岗日期"))
-    end_date = models.DateField(_("离岗日期"), null=True, blank=True)
+    start_date = models.DateField(_("Service start"))
+    end_date = models.DateField(_("Service end"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = GridWorkerQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("网格员")
-        verbose_name_plural = _("网格员")
+        verbose_name = _("Grid worker")
+        verbose_name_plural = _("Grid worker")
         ordering = ["home_area__path", "kind", "name"]
 
     def __str__(self):
@@ -64,17 +73,18 @@ class GridAssignment(models.Model):
     """A worker serving a grid over a period; the history of transfers is kept."""
 
     worker = models.ForeignKey(GridWorker, on_delete=models.PROTECT, related_name="assignments")
-    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="grid_assignments",
-                             limit_choices_to={"level": "grid"})
-    is_lead = models.BooleanField(_("网格长(专职)"), default=False)
-    start_date = models.DateField(_("开始日期"))
-    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    grid = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="grid_assignments", limit_choices_to={"level": "grid"}
+    )
+    is_lead = models.BooleanField(_("Grid lead (full-time)"), default=False)
+    start_date = models.DateField(_("Start date"))
+    end_date = models.DateField(_("End date"), null=True, blank=True)
 
     objects = GridAssignmentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("网格分工")
-        verbose_name_plural = _("网格分工")
+        verbose_name = _("Grid assignments")
+        verbose_name_plural = _("Grid assignments")
         constraints = [
             models.UniqueConstraint(
                 fields=["grid"], condition=Q(is_lead=True, end_date__isnull=True), name="one_current_lead_per_grid"

@@ -59,8 +59,9 @@ class HouseholdPage(Schema):
 
 
 class HouseholdFilter(Schema):
-    q: str | None = Field(None, max_length=50, description="name, pinyin initials, last 4 of an ID number, "
-                          "phone or household number")
+    q: str | None = Field(
+        None, max_length=50, description="name, pinyin initials, last 4 of an ID number, phone or household number"
+    )
     area: int | None = Field(None, description="any area: the household's grid lies under it")
     tag: str | None = Field(None, description="a tag code such as elderly_alone")
     status: HouseholdStatus | None = HouseholdStatus.ACTIVE
@@ -78,21 +79,33 @@ class HouseholdIn(Schema):
 
 def resident_out(resident: Resident, *, full: dict | None = None) -> dict:
     return {
-        "id": resident.pk, "household": resident.household_id, "name": resident.name,
+        "id": resident.pk,
+        "household": resident.household_id,
+        "name": resident.name,
         "id_number": full["id_number"] if full else resident.masked_id_number,
-        "gender": resident.gender, "birth_date": resident.birth_date, "relation": resident.relation,
+        "gender": resident.gender,
+        "birth_date": resident.birth_date,
+        "relation": resident.relation,
         "phone": full["phone"] if full else resident.masked_phone,
-        "is_party_member": resident.is_party_member, "is_away_for_work": resident.is_away_for_work,
-        "status": resident.status, "masked": full is None,
+        "is_party_member": resident.is_party_member,
+        "is_away_for_work": resident.is_away_for_work,
+        "status": resident.status,
+        "masked": full is None,
     }
 
 
 def household_out(household: Household) -> dict:
     return {
-        "id": household.pk, "number": household.number, "grid": household.grid_id,
-        "grid_name": household.grid.name, "address": household.address, "head_name": household.head_name,
-        "phone": household.masked_phone, "tags": [t.name for t in household.tags.all()],
-        "status": household.status, "residents_count": getattr(household, "residents_count", 0),
+        "id": household.pk,
+        "number": household.number,
+        "grid": household.grid_id,
+        "grid_name": household.grid.name,
+        "address": household.address,
+        "head_name": household.head_name,
+        "phone": household.masked_phone,
+        "tags": [t.name for t in household.tags.all()],
+        "status": household.status,
+        "residents_count": getattr(household, "residents_count", 0),
     }
 
 
@@ -102,9 +115,9 @@ def list_households(request, filters: Query[HouseholdFilter]):
     if filters.area is not None:
         area = Area.objects.filter(pk=filters.area).first()
         if area is None:
-            raise InvalidInput(fields={"area": _("未知区域")}, code="unknown_area")
+            raise InvalidInput(fields={"area": _("Unknown area")}, code="unknown_area")
     if filters.tag and not HouseholdTag.objects.filter(code=filters.tag).exists():
-        raise InvalidInput(fields={"tag": _("未知标签")}, code="unknown_tag")
+        raise InvalidInput(fields={"tag": _("Unknown tag")}, code="unknown_tag")
     qs = filtered_households(request.auth, q=filters.q, area=area, tag=filters.tag, status=filters.status)
     count = qs.count()
     page = qs.order_by("number")[filters.offset : filters.offset + filters.limit]
@@ -115,16 +128,23 @@ def list_households(request, filters: Query[HouseholdFilter]):
 def post_household(request, payload: HouseholdIn):
     grid = Area.objects.filter(pk=payload.grid).first()
     if grid is None:
-        raise InvalidInput(fields={"grid": _("未知网格")}, code="unknown_area")
-    household = create_household(number=payload.number, grid=grid, address=payload.address, phone=payload.phone,
-                                 tags=payload.tags, actor=request.auth)
+        raise InvalidInput(fields={"grid": _("Unknown grid")}, code="unknown_area")
+    household = create_household(
+        number=payload.number,
+        grid=grid,
+        address=payload.address,
+        phone=payload.phone,
+        tags=payload.tags,
+        actor=request.auth,
+    )
     return 201, _household_detail(request.auth, household.pk)
 
 
 def _household_detail(user, household_id):
     household = get_in_scope(
         Household.objects.select_related("grid__parent__parent", "head").prefetch_related("tags"),
-        user, pk=household_id,
+        user,
+        pk=household_id,
     )
     data = household_out(household)
     residents = list(household.residents.order_by("id"))
@@ -136,15 +156,21 @@ def _household_detail(user, household_id):
     return data
 
 
-@router.get("/households/{household_id}", response={200: HouseholdDetailOut, **ERRORS},
-            summary="One household with its members (masked)")
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdDetailOut, **ERRORS},
+    summary="One household with its members (masked)",
+)
 def get_household(request, household_id: int):
     return _household_detail(request.auth, household_id)
 
 
-@router.get("/residents/{resident_id}", response={200: ResidentOut, **ERRORS},
-            summary="One resident; `reveal=true` shows the full ID number and phone to roles holding "
-            "people.view_sensitive, and is audited")
+@router.get(
+    "/residents/{resident_id}",
+    response={200: ResidentOut, **ERRORS},
+    summary="One resident; `reveal=true` shows the full ID number and phone to roles holding "
+    "people.view_sensitive, and is audited",
+)
 def get_resident(request, resident_id: int, reveal: bool = False):
     resident = get_in_scope(Resident.objects, request.auth, pk=resident_id)
     if reveal:

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class PeopleConfig(AppConfig):
     name = "shanzhi.people"
     label = "people"
-    verbose_name = _("户籍与居民")
+    verbose_name = _("Households and residents")

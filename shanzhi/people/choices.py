@@ -3,33 +3,33 @@ from django.utils.translation import gettext_lazy as _
 
 
 class HouseholdStatus(models.TextChoices):
-    ACTIVE = "active", _("在册")
-    MOVED_OUT = "moved_out", _("已迁出")
-    MERGED = "merged", _("已合户")
+    ACTIVE = "active", _("Registered")
+    MOVED_OUT = "moved_out", _("Moved out")
+    MERGED = "merged", _("Merged")
 
 
 class Gender(models.TextChoices):
-    MALE = "male", _("男")
-    FEMALE = "female", _("女")
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
 
 
 class Relation(models.TextChoices):
-    HEAD = "head", _("户主")
-    SPOUSE = "spouse", _("配偶")
-    SON = "son", _("子")
-    DAUGHTER = "daughter", _("女")
-    SON_IN_LAW = "son_in_law", _("女婿")
-    DAUGHTER_IN_LAW = "daughter_in_law", _("儿媳")
-    GRANDCHILD = "grandchild", _("孙子女")
-    PARENT = "parent", _("父母")
-    SIBLING = "sibling", _("兄弟姐妹")
-    OTHER = "other", _("其他")
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    SON = "son", _("Son")
+    DAUGHTER = "daughter", _("Female")
+    SON_IN_LAW = "son_in_law", _("Son-in-law")
+    DAUGHTER_IN_LAW = "daughter_in_law", _("Daughter-in-law")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    PARENT = "parent", _("Parent")
+    SIBLING = "sibling", _("Sibling")
+    OTHER = "other", _("Other")
 
 
 class ResidentStatus(models.TextChoices):
-    ACTIVE = "active", _("在册")
-    MOVED_OUT = "moved_out", _("已迁出")
-    DECEASED = "deceased", _("已故")
+    ACTIVE = "active", _("Registered")
+    MOVED_OUT = "moved_out", _("Moved out")
+    DECEASED = "deceased", _("Deceased")
 
 
 # The managed tag list a county starts with (code, label). Counties add their own.

@@ -15,14 +15,21 @@ class GridChoiceField(forms.ModelChoiceField):
 
 
 class HouseholdForm(StyledFormMixin, forms.Form):
-    number = forms.CharField(label=_("户编号"), max_length=40)
-    grid = GridChoiceField(label=_("所属网格"), queryset=Area.objects.none(),
-                           error_messages={"invalid_choice": _("请选择您管辖范围内的网格")})
-    address = forms.CharField(label=_("住址"), max_length=200, required=False)
-    phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
-    tags = forms.ModelMultipleChoiceField(label=_("标签"), queryset=HouseholdTag.objects.filter(active=True),
-                                          required=False, widget=forms.CheckboxSelectMultiple)
-    status = forms.ChoiceField(label=_("状态"), choices=HouseholdStatus.choices, initial=HouseholdStatus.ACTIVE)
+    number = forms.CharField(label=_("Household number"), max_length=40)
+    grid = GridChoiceField(
+        label=_("Grid"),
+        queryset=Area.objects.none(),
+        error_messages={"invalid_choice": _("Please select a grid within your jurisdiction.")},
+    )
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    tags = forms.ModelMultipleChoiceField(
+        label=_("Tags"),
+        queryset=HouseholdTag.objects.filter(active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=HouseholdStatus.choices, initial=HouseholdStatus.ACTIVE)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,17 +40,20 @@ class HouseholdForm(StyledFormMixin, forms.Form):
 
 
 class ResidentForm(StyledFormMixin, forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=50)
-    id_number = forms.CharField(label=_("身份证号码"), max_length=30,
-                                help_text=_("18位,最后一位可以是X;修改时不填则保持不变"))
-    relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
-    phone = forms.CharField(label=_("手机号"), max_length=30, required=False)
-    is_party_member = forms.BooleanField(label=_("党员"), required=False)
-    is_away_for_work = forms.BooleanField(label=_("外出务工"), required=False)
+    name = forms.CharField(label=_("Full name"), max_length=50)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=30,
+        help_text=_("18 characters; the last one may be X. Leave blank to keep unchanged when editing."),
+    )
+    relation = forms.ChoiceField(label=_("Relationship to head of household"), choices=Relation.choices)
+    phone = forms.CharField(label=_("Mobile"), max_length=30, required=False)
+    is_party_member = forms.BooleanField(label=_("Party member"), required=False)
+    is_away_for_work = forms.BooleanField(label=_("Working away"), required=False)
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["id_number"].required = False
         else:
-            self.fields["id_number"].help_text = _("18位,最后一位可以是X")
+            self.fields["id_number"].help_text = _("18 characters; the last one may be X")

@@ -14,14 +14,14 @@ from shanzhi.people.choices import Gender, HouseholdStatus, Relation, ResidentSt
 class HouseholdTag(models.Model):
     """One entry of the county's managed list of household tags (独居老人, 低保户 ...)."""
 
-    code = models.SlugField(_("编码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=40, unique=True)
-    sort_order = models.PositiveIntegerField(_("排序"), default=0)
-    active = models.BooleanField(_("在用"), default=True)
+    code = models.SlugField(_("Code"), max_length=40, unique=True)
+    name = models.CharField(_("Name"), max_length=40, unique=True)
+    sort_order = models.PositiveIntegerField(_("Order"), default=0)
+    active = models.BooleanField(_("Active"), default=True)
 
     class Meta:
-        verbose_name = _("户标签")
-        verbose_name_plural = _("户标签")
+        verbose_name = _("Household tags")
+        verbose_name_plural = _("Household tags")
         ordering = ["sort_order", "code"]
 
     def __str__(self):
@@ -51,20 +51,35 @@ class HouseholdQuerySet(ScopedQuerySet):
 class Household(models.Model):
     """The unit that is visited, earns points and is ranked."""
 
-    number = models.CharField(_("户编号"), max_length=40, unique=True)
+    number = models.CharField(_("Household number"), max_length=40, unique=True)
     grid = models.ForeignKey(
-        Area, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="households",
+        Area,
+        verbose_name=_("Grid"),
+        on_delete=models.PROTECT,
+        related_name="households",
         limit_choices_to={"level": "grid"},
     )
-    address = models.CharField(_("住址"), max_length=200, blank=True)
+    address = models.CharField(_("Address"), max_length=200, blank=True)
     head = models.ForeignKey(
-        "Resident", verbose_name=_("户主"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "Resident",
+        verbose_name=_("Head of household"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    tags = models.ManyToManyField(HouseholdTag, verbose_name=_("标签"), blank=True, related_name="households")
-    status = models.CharField(_("状态"), max_length=12, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE)
+    phone = models.CharField(_("Phone"), max_length=20, blank=True)
+    tags = models.ManyToManyField(HouseholdTag, verbose_name=_("Tags"), blank=True, related_name="households")
+    status = models.CharField(
+        _("Status"), max_length=12, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
+    )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("并入户"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self",
+        verbose_name=_("Merge into household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     search_text = models.CharField(max_length=1000, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
@@ -73,10 +88,10 @@ class Household(models.Model):
     objects = HouseholdQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("户")
-        verbose_name_plural = _("户")
+        verbose_name = _("Household")
+        verbose_name_plural = _("Household")
         ordering = ["number"]
-        permissions = [("view_sensitive", _("查看完整身份证号和手机号"))]
+        permissions = [("view_sensitive", _("View full ID number and mobile"))]
         indexes = [models.Index(fields=["grid", "status"])]
 
     def __str__(self):
@@ -102,28 +117,32 @@ class ResidentQuerySet(ScopedQuerySet):
 class Resident(models.Model):
     """A person in a household. The ID number is sealed with SM4; only its keyed hash is searchable."""
 
-    household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="residents")
-    name = models.CharField(_("姓名"), max_length=50)
-    name_initials = models.CharField(_("拼音首字母"), max_length=50, blank=True, editable=False)
+    household = models.ForeignKey(
+        Household, verbose_name=_("Household"), on_delete=models.PROTECT, related_name="residents"
+    )
+    name = models.CharField(_("Full name"), max_length=50)
+    name_initials = models.CharField(_("Pinyin initials"), max_length=50, blank=True, editable=False)
     id_number_sealed = models.CharField(max_length=200, editable=False)
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
     id_last4 = models.CharField(max_length=4, editable=False, db_index=True)
     id_prefix6 = models.CharField(max_length=6, editable=False)
-    gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices, editable=False)
-    birth_date = models.DateField(_("出生日期"), editable=False)
-    relation = models.CharField(_("与户主关系"), max_length=20, choices=Relation.choices, default=Relation.OTHER)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
-    is_party_member = models.BooleanField(_("党员"), default=False)
-    is_away_for_work = models.BooleanField(_("外出务工"), default=False)
-    status = models.CharField(_("状态"), max_length=12, choices=ResidentStatus.choices, default=ResidentStatus.ACTIVE)
+    gender = models.CharField(_("Sex"), max_length=6, choices=Gender.choices, editable=False)
+    birth_date = models.DateField(_("Date of birth"), editable=False)
+    relation = models.CharField(
+        _("Relationship to head of household"), max_length=20, choices=Relation.choices, default=Relation.OTHER
+    )
+    phone = models.CharField(_("Mobile"), max_length=20, blank=True)
+    is_party_member = models.BooleanField(_("Party member"), default=False)
+    is_away_for_work = models.BooleanField(_("Working away"), default=False)
+    status = models.CharField(_("Status"), max_length=12, choices=ResidentStatus.choices, default=ResidentStatus.ACTIVE)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     objects = ResidentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("居民")
-        verbose_name_plural = _("居民")
+        verbose_name = _("Resident")
+        verbose_name_plural = _("Resident")
         ordering = ["household", "id"]
 
     def __str__(self):

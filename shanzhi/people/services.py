@@ -42,11 +42,14 @@ def _clean_phone(value, field: str, errors: dict) -> str:
 
 def _check_grid(grid, actor, errors: dict) -> None:
     if grid is None:
-        errors["grid"] = [_("请选择所属网格")]
+        errors["grid"] = [_("Please select a grid.")]
     elif grid.level != AreaLevel.GRID:
-        errors["grid"] = [_("户只能归属到网格,请选择网格而不是%(level)s") % {"level": grid.get_level_display()}]
+        errors["grid"] = [
+            _("Households can only belong to a grid. Please select a grid, not a %(level)s.")
+            % {"level": grid.get_level_display()}
+        ]
     elif actor is not None and not Area.objects.for_user(actor).filter(pk=grid.pk).exists():
-        errors["grid"] = [_("该网格不在您的管辖范围内")]
+        errors["grid"] = [_("This grid is outside your jurisdiction.")]
 
 
 def _resolve_tags(tags) -> list[HouseholdTag]:
@@ -59,7 +62,7 @@ def _resolve_tags(tags) -> list[HouseholdTag]:
             continue
         found = HouseholdTag.objects.filter(code=tag).first() or HouseholdTag.objects.filter(name=tag).first()
         if found is None:
-            raise InvalidInput(fields={"tags": _("未知标签:%(tag)s") % {"tag": tag}})
+            raise InvalidInput(fields={"tags": _("Unknown tag: %(tag)s") % {"tag": tag}})
         resolved.append(found)
     return resolved
 
@@ -79,9 +82,9 @@ def create_household(*, number: str, grid: Area, actor, address: str = "", phone
     errors: dict = {}
     number = (number or "").strip()
     if not number:
-        errors["number"] = [_("请填写户编号")]
+        errors["number"] = [_("Please enter the household number.")]
     elif Household.objects.filter(number=number).exists():
-        errors["number"] = [_("户编号 %(number)s 已存在") % {"number": number}]
+        errors["number"] = [_("Household number %(number)s already exists.") % {"number": number}]
     _check_grid(grid, actor, errors)
     phone = _clean_phone(phone, "phone", errors)
     if errors:
@@ -92,11 +95,14 @@ def create_household(*, number: str, grid: Area, actor, address: str = "", phone
         with transaction.atomic():
             household.save()
     except IntegrityError:
-        raise InvalidInput(fields={"number": _("户编号 %(number)s 已存在") % {"number": number}}) from None
+        raise InvalidInput(
+            fields={"number": _("Household number %(number)s already exists.") % {"number": number}}
+        ) from None
     household.tags.set(tag_objects)
     refresh_search_text(household)
-    audit.record("people.household.created", actor=actor, obj=household,
-                 after=audit.snapshot(household, HOUSEHOLD_AUDIT_FIELDS))
+    audit.record(
+        "people.household.created", actor=actor, obj=household, after=audit.snapshot(household, HOUSEHOLD_AUDIT_FIELDS)
+    )
     return household
 
 
@@ -110,9 +116,9 @@ def update_household(household: Household, *, actor, **changes) -> Household:
     if "number" in changes:
         number = (changes["number"] or "").strip()
         if not number:
-            errors["number"] = [_("请填写户编号")]
+            errors["number"] = [_("Please enter the household number.")]
         elif Household.objects.filter(number=number).exclude(pk=household.pk).exists():
-            errors["number"] = [_("户编号 %(number)s 已存在") % {"number": number}]
+            errors["number"] = [_("Household number %(number)s already exists.") % {"number": number}]
         household.number = number
     if "grid" in changes:
         _check_grid(changes["grid"], actor, errors)
@@ -126,7 +132,7 @@ def update_household(household: Household, *, actor, **changes) -> Household:
     if "head" in changes:
         head = changes["head"]
         if head is not None and head.household_id != household.pk:
-            errors["head"] = [_("户主必须是本户成员")]
+            errors["head"] = [_("The head of household must be a member of this household.")]
         household.head = head
     if errors:
         raise InvalidInput(fields=errors)
@@ -151,7 +157,7 @@ def _seal_id(id_number: str, errors: dict, *, exclude_pk=None) -> dict:
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        errors["id_number"] = [_("该身份证号码已登记在其他居民名下")]
+        errors["id_number"] = [_("This ID number is already registered to another resident.")]
         return {}
     return {
         "id_number_sealed": crypto.encrypt(number),
@@ -164,36 +170,61 @@ def _seal_id(id_number: str, errors: dict, *, exclude_pk=None) -> dict:
 
 
 @transaction.atomic
-def add_resident(household: Household, *, name: str, id_number: str, actor, relation: str = Relation.OTHER,
-                 phone: str = "", is_party_member: bool = False, is_away_for_work: bool = False,
-                 make_head: bool = False) -> Resident:
+def add_resident(
+    household: Household,
+    *,
+    name: str,
+    id_number: str,
+    actor,
+    relation: str = Relation.OTHER,
+    phone: str = "",
+    is_party_member: bool = False,
+    is_away_for_work: bool = False,
+    make_head: bool = False,
+) -> Resident:
     _require(actor, "people.add_resident")
     household = Household.objects.select_for_update().get(pk=household.pk)
     ensure_in_scope(household, actor)
     errors: dict = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = [_("请填写姓名")]
+        errors["name"] = [_("Please enter a name.")]
     if relation not in Relation.values:
-        errors["relation"] = [_("请选择与户主关系")]
+        errors["relation"] = [_("Please select the relationship to the head of household.")]
     sealed = _seal_id(id_number, errors)
     phone = _clean_phone(phone, "phone", errors)
     if errors:
         raise InvalidInput(fields=errors)
-    resident = Resident(household=household, name=name, name_initials=initials(name), relation=relation,
-                        phone=phone, is_party_member=is_party_member, is_away_for_work=is_away_for_work, **sealed)
+    resident = Resident(
+        household=household,
+        name=name,
+        name_initials=initials(name),
+        relation=relation,
+        phone=phone,
+        is_party_member=is_party_member,
+        is_away_for_work=is_away_for_work,
+        **sealed,
+    )
     try:
         with transaction.atomic():
             resident.save()
     except IntegrityError:
-        raise InvalidInput(fields={"id_number": _("该身份证号码已登记在其他居民名下")}) from None
+        raise InvalidInput(
+            fields={"id_number": _("This ID number is already registered to another resident.")}
+        ) from None
     if make_head or relation == Relation.HEAD or household.head_id is None:
         household.head = resident
         household.save(update_fields=["head", "updated"])
     refresh_search_text(household)
-    audit.record("people.resident.created", actor=actor, obj=resident,
-                 after={**audit.snapshot(resident, RESIDENT_AUDIT_FIELDS),
-                        "id_number": mask_id_number(sealed["id_prefix6"] + "0" * 8 + sealed["id_last4"])})
+    audit.record(
+        "people.resident.created",
+        actor=actor,
+        obj=resident,
+        after={
+            **audit.snapshot(resident, RESIDENT_AUDIT_FIELDS),
+            "id_number": mask_id_number(sealed["id_prefix6"] + "0" * 8 + sealed["id_last4"]),
+        },
+    )
     return resident
 
 
@@ -207,7 +238,7 @@ def update_resident(resident: Resident, *, actor, **changes) -> Resident:
     if "name" in changes:
         resident.name = (changes["name"] or "").strip()
         if not resident.name:
-            errors["name"] = [_("请填写姓名")]
+            errors["name"] = [_("Please enter a name.")]
         resident.name_initials = initials(resident.name)
     if "id_number" in changes:
         for key, value in _seal_id(changes["id_number"], errors, exclude_pk=resident.pk).items():
@@ -216,7 +247,7 @@ def update_resident(resident: Resident, *, actor, **changes) -> Resident:
         resident.phone = _clean_phone(changes["phone"], "phone", errors)
     if "relation" in changes:
         if changes["relation"] not in Relation.values:
-            errors["relation"] = [_("请选择与户主关系")]
+            errors["relation"] = [_("Please select the relationship to the head of household.")]
         resident.relation = changes["relation"]
     if "household" in changes and changes["household"].pk != resident.household_id:
         ensure_in_scope(changes["household"], actor)
@@ -249,8 +280,13 @@ def reveal_household(household: Household, *, actor, purpose: str = "") -> dict:
         raise Forbidden()
     ensure_in_scope(household, actor)
     residents = list(household.residents.order_by("id"))
-    audit.record("people.household.revealed", actor=actor, obj=household, purpose=purpose[:200],
-                 residents=[r.pk for r in residents])
+    audit.record(
+        "people.household.revealed",
+        actor=actor,
+        obj=household,
+        purpose=purpose[:200],
+        residents=[r.pk for r in residents],
+    )
     return {
         "phone": household.phone,
         "residents": {r.pk: {"id_number": r.id_number, "phone": r.phone} for r in residents},

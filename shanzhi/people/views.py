@@ -42,8 +42,12 @@ def household_list(request):
     query = params.copy()
     query.pop("page", None)
     context = {
-        "page": page, "params": params, "area": area, "query": query.urlencode(),
-        "tags": HouseholdTag.objects.filter(active=True), "statuses": HouseholdStatus.choices,
+        "page": page,
+        "params": params,
+        "area": area,
+        "query": query.urlencode(),
+        "tags": HouseholdTag.objects.filter(active=True),
+        "statuses": HouseholdStatus.choices,
         "can_add": user.has_perm("people.add_household"),
     }
     if request.headers.get("HX-Request"):
@@ -67,12 +71,19 @@ def household_detail(request, pk: int):
         full = revealed["residents"].get(resident.pk) if revealed else None
         resident.shown_id = full["id_number"] if full else resident.masked_id_number
         resident.shown_phone = full["phone"] if full else resident.masked_phone
-    return render(request, "people/household_detail.html", {
-        "household": household, "residents": residents, "revealed": revealed is not None,
-        "shown_phone": revealed["phone"] if revealed else household.masked_phone,
-        "can_reveal": may_view_sensitive(user), "can_edit": user.has_perm("people.change_household")
-        and user.is_staff_member, "can_add_resident": user.has_perm("people.add_resident") and user.is_staff_member,
-    })
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "household": household,
+            "residents": residents,
+            "revealed": revealed is not None,
+            "shown_phone": revealed["phone"] if revealed else household.masked_phone,
+            "can_reveal": may_view_sensitive(user),
+            "can_edit": user.has_perm("people.change_household") and user.is_staff_member,
+            "can_add_resident": user.has_perm("people.add_resident") and user.is_staff_member,
+        },
+    )
 
 
 @login_required
@@ -84,12 +95,18 @@ def household_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            household = create_household(number=data["number"], grid=data["grid"], address=data["address"],
-                                         phone=data["phone"], tags=list(data["tags"]), actor=user)
+            household = create_household(
+                number=data["number"],
+                grid=data["grid"],
+                address=data["address"],
+                phone=data["phone"],
+                tags=list(data["tags"]),
+                actor=user,
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("已登记户 %(number)s") % {"number": household.number})
+            messages.success(request, _("Household %(number)s registered.") % {"number": household.number})
             return redirect("people:household_detail", pk=household.pk)
     return render(request, "people/household_form.html", {"form": form, "household": None})
 
@@ -100,8 +117,14 @@ def household_edit(request, pk: int):
     if not user.has_perm("people.change_household"):
         raise Forbidden()
     household = get_in_scope(Household.objects, user, pk=pk)
-    initial = {"number": household.number, "grid": household.grid_id, "address": household.address,
-               "phone": household.phone, "tags": list(household.tags.all()), "status": household.status}
+    initial = {
+        "number": household.number,
+        "grid": household.grid_id,
+        "address": household.address,
+        "phone": household.phone,
+        "tags": list(household.tags.all()),
+        "status": household.status,
+    }
     form = HouseholdForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +132,7 @@ def household_edit(request, pk: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("已保存"))
+            messages.success(request, _("Saved."))
             return redirect("people:household_detail", pk=household.pk)
     return render(request, "people/household_form.html", {"form": form, "household": household})
 
@@ -127,7 +150,7 @@ def resident_create(request, pk: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("已添加成员"))
+            messages.success(request, _("Member added."))
             return redirect("people:household_detail", pk=household.pk)
     return render(request, "people/resident_form.html", {"form": form, "household": household, "resident": None})
 
@@ -138,8 +161,13 @@ def resident_edit(request, pk: int):
     if not user.has_perm("people.change_resident"):
         raise Forbidden()
     resident = get_in_scope(Resident.objects.select_related("household"), user, pk=pk)
-    initial = {"name": resident.name, "relation": resident.relation, "phone": resident.masked_phone,
-               "is_party_member": resident.is_party_member, "is_away_for_work": resident.is_away_for_work}
+    initial = {
+        "name": resident.name,
+        "relation": resident.relation,
+        "phone": resident.masked_phone,
+        "is_party_member": resident.is_party_member,
+        "is_away_for_work": resident.is_away_for_work,
+    }
     form = ResidentForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
@@ -152,7 +180,8 @@ def resident_edit(request, pk: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _("已保存"))
+            messages.success(request, _("Saved."))
             return redirect("people:household_detail", pk=resident.household_id)
-    return render(request, "people/resident_form.html",
-                  {"form": form, "household": resident.household, "resident": resident})
+    return render(
+        request, "people/resident_form.html", {"form": form, "household": resident.household, "resident": resident}
+    )
