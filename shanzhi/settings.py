@@ -123,7 +123,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- language and time ------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "shanzhi" / "locale"]
+# Each app keeps its own catalogue in <app>/locale (listed first, so makemessages files
+# an app's strings there); shanzhi/locale holds the project-wide strings.
+LOCALE_PATHS = [
+    *sorted(p for p in (BASE_DIR / "shanzhi").glob("*/locale") if p.is_dir()),
+    BASE_DIR / "shanzhi" / "locale",
+]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

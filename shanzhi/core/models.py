@@ -80,3 +80,29 @@ class AuditLog(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an ``Idempotency-Key``, replayed to retries.
+
+    The row is inserted in the same transaction as the write it guards, so a concurrent
+    retry with the same key waits on the unique index and then reads the stored answer.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    operation = models.CharField(max_length=100)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("Idempotency record")
+        verbose_name_plural = _("Idempotency records")
+        constraints = [models.UniqueConstraint(fields=["user", "operation", "key"], name="idempotency_unique_key")]
+
+    def __str__(self):
+        return f"{self.operation} {self.key}"

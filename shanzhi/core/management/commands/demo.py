@@ -5,7 +5,8 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from shanzhi.demo.builder import DEFAULT_HOUSEHOLDS, DEMO_ACCOUNTS, DEMO_PASSWORD, build_county, county_exists
+from shanzhi.demo.builder import DEFAULT_HOUSEHOLDS, DEMO_ACCOUNTS, DEMO_PASSWORD, county_exists
+from shanzhi.demo.steps import build_demo
 
 
 class Command(BaseCommand):
@@ -30,9 +31,7 @@ class Command(BaseCommand):
             self.stdout.write("演示县已存在,跳过生成(用 --rebuild 重新生成)。")
         else:
             started = time.perf_counter()
-            result = build_county(
-                households, with_accounts=not no_accounts, verbose=lambda m: self.stdout.write("  " + m)
-            )
+            result = build_demo(households, with_accounts=not no_accounts, say=lambda m: self.stdout.write("  " + m))
             self.stdout.write(
                 self.style.SUCCESS(
                     f"演示县已生成:{result.townships} 个乡镇,{result.villages} 个村,{result.grids} 个网格,"
