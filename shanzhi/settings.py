@@ -135,6 +135,7 @@ USE_TZ = True
 
 # --- static files (front-end packages come from npm, copied by scripts/build_assets.py)
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "shanzhi" / "static"]
 STATIC_ROOT = Path(env_str("SHANZHI_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

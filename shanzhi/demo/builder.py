@@ -177,7 +177,8 @@ def build_county(
     today = timezone.localdate()
     founded = dt.date(2020, 1, 1)
     people = PersonFactory(rng, today)
-    grid_total = DEFAULT_GRIDS if households == DEFAULT_HOUSEHOLDS else max(11, round(households / 57.8))
+    village_total = sum(len(t[2]) for t in names.TOWNSHIPS)
+    grid_total = DEFAULT_GRIDS if households == DEFAULT_HOUSEHOLDS else max(village_total, round(households / 57.8))
 
     # --- tags ------------------------------------------------------------------------
     tags = {}
