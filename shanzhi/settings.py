@@ -82,9 +82,11 @@ TEMPLATES = [
 SQLITE_PATH = Path(env_str("SHANZHI_SQLITE_PATH", str(VAR_DIR / "shanzhi.sqlite3")))
 SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SHANZHI_SQLITE_BUSY_TIMEOUT", 10, minimum=5, maximum=300)
 _database_url = env_database_url("DATABASE_URL")
+# Name of the throw-away test database (a file in var/ on SQLite): parallel runs set their own.
+TEST_DB_NAME = env_str("SHANZHI_TEST_DB_NAME", "test_shanzhi")
 if _database_url and not _database_url.startswith("sqlite"):
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
-    DATABASES["default"]["TEST"] = {"NAME": env_str("SHANZHI_TEST_DB_NAME", "test_shanzhi")}
+    DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME}
 else:
     if _database_url:
         SQLITE_PATH = Path(dj_database_url.parse(_database_url)["NAME"])
@@ -102,7 +104,7 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
-            "TEST": {"NAME": str(VAR_DIR / "test-shanzhi.sqlite3")},
+            "TEST": {"NAME": str(VAR_DIR / f"{TEST_DB_NAME}.sqlite3")},
         }
     }
 
