@@ -8,8 +8,11 @@ from django.test import Client
 from tests.factories import PASSWORD, build_small_county
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
+@pytest.fixture(scope="session", autouse=True)
+def _fast_hashing():
+    """Tests log in thousands of times; production keeps Django's slow hashers."""
+    from django.conf import settings
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

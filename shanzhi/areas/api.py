@@ -30,7 +30,7 @@ class AreaOut(Schema):
 
 class AreaDetailOut(AreaOut):
     boundary: dict | None
-    children: int
+    children_count: int
 
 
 class AreaPage(Schema):
@@ -68,5 +68,5 @@ def list_areas(request, filters: Query[AreaFilter]):
 @router.get("/areas/{area_id}", response={200: AreaDetailOut, **ERRORS}, summary="One area with its counts")
 def get_area(request, area_id: int):
     area = get_in_scope(Area.objects, request.auth, pk=area_id)
-    area.children = Area.objects.filter(parent=area).current().aggregate(n=Count("id"))["n"]
+    area.children_count = Area.objects.filter(parent=area).current().aggregate(n=Count("id"))["n"]
     return area

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from shanzhi.areas.models import Area
@@ -137,7 +137,7 @@ def post_household(request, payload: HouseholdIn):
         tags=payload.tags,
         actor=request.auth,
     )
-    return 201, _household_detail(request.auth, household.pk)
+    return Status(201, _household_detail(request.auth, household.pk))
 
 
 def _household_detail(user, household_id):
