@@ -1,0 +1,9 @@
+"""Periodic jobs the worker process runs: (management command and arguments, every N seconds).
+
+Each capability adds its sweeps here. Commands must be safe to run twice at once
+(they claim rows with conditional updates) and quick to do nothing when nothing is due.
+"""
+
+PERIODIC_JOBS: list[tuple[list[str], int]] = [
+    # (["cases_sweep"], 300),
+]
