@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.areas.models import Area
 from shanzhi.core.forms import StyledFormMixin
+from shanzhi.core.validators import validate_id_number, validate_phone
 from shanzhi.people.choices import HouseholdStatus, Relation
 from shanzhi.people.models import HouseholdTag
 
@@ -37,6 +39,20 @@ class HouseholdForm(StyledFormMixin, forms.Form):
             Area.objects.for_user(user).current().filter(level="grid").select_related("parent").order_by("path")
         )
         self.fields["tags"].widget.attrs["class"] = "checkbox"
+        self.fields["grid"].empty_label = _("Choose a grid")
+        if self.fields["grid"].queryset.count() == 1 and not self.is_bound:
+            self.initial.setdefault("grid", self.fields["grid"].queryset.first().pk)
+
+    def clean_phone(self):
+        return _valid_phone(self.cleaned_data.get("phone"))
+
+
+def _valid_phone(value):
+    """Check the phone in the form too, so every error shows on the first submit."""
+    try:
+        return validate_phone(value)
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.messages) from None
 
 
 class ResidentForm(StyledFormMixin, forms.Form):
@@ -57,3 +73,19 @@ class ResidentForm(StyledFormMixin, forms.Form):
             self.fields["id_number"].required = False
         else:
             self.fields["id_number"].help_text = _("18 characters; the last one may be X")
+        self.editing = editing
+
+    def clean_id_number(self):
+        value = self.cleaned_data.get("id_number")
+        if self.editing and not value:
+            return value
+        try:
+            return validate_id_number(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+    def clean_phone(self):
+        value = self.cleaned_data.get("phone")
+        if self.initial.get("phone") and value == self.initial.get("phone"):
+            return value  # the masked number left as shown: the view keeps the stored one
+        return _valid_phone(value)
