@@ -12,7 +12,7 @@ from shanzhi.core.errors import Forbidden, InvalidInput
 from shanzhi.core.masking import may_view_sensitive
 from shanzhi.core.scoping import get_in_scope
 from shanzhi.people.choices import Gender, HouseholdStatus, Relation, ResidentStatus
-from shanzhi.people.filters import filtered_households
+from shanzhi.people.filters import filtered_households, page_of_households
 from shanzhi.people.models import Household, HouseholdTag, Resident
 from shanzhi.people.services import create_household, reveal_resident
 
@@ -120,7 +120,7 @@ def list_households(request, filters: Query[HouseholdFilter]):
         raise InvalidInput(fields={"tag": _("Unknown tag")}, code="unknown_tag")
     qs = filtered_households(request.auth, q=filters.q, area=area, tag=filters.tag, status=filters.status)
     count = qs.count()
-    page = qs.order_by("number")[filters.offset : filters.offset + filters.limit]
+    page = page_of_households(qs, filters.offset, filters.limit)
     return {"items": [household_out(h) for h in page], "count": count}
 
 

@@ -12,7 +12,7 @@ from shanzhi.core.forms import apply_domain_error
 from shanzhi.core.masking import may_view_sensitive
 from shanzhi.core.scoping import get_in_scope
 from shanzhi.people.choices import HouseholdStatus
-from shanzhi.people.filters import filtered_households
+from shanzhi.people.filters import filtered_households, page_of_households
 from shanzhi.people.forms import HouseholdForm, ResidentForm
 from shanzhi.people.models import Household, HouseholdTag, Resident
 from shanzhi.people.services import (
@@ -39,6 +39,7 @@ def household_list(request):
         status = None
     qs = filtered_households(user, q=params.get("q", "").strip()[:50], area=area, tag=tag, status=status)
     page = Paginator(qs.order_by("number"), 20).get_page(params.get("page"))
+    page.object_list = page_of_households(qs, page.start_index() - 1 if page.paginator.count else 0, 20)
     query = params.copy()
     query.pop("page", None)
     context = {
