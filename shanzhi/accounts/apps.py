@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and roles")
 
     def ready(self):
-        from shanzhi.accounts import signals  # noqa: F401
+        from shanzhi.accounts import checks, signals  # noqa: F401

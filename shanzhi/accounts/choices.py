@@ -10,6 +10,7 @@ class Role(models.TextChoices):
     VILLAGE_CADRE = "village_cadre", _("Village cadre")
     GRID_WORKER = "grid_worker", _("Grid worker")
     VILLAGER = "villager", _("Villager")
+    SUPERVISOR = "supervisor", _("Supervisor")
 
 
 # What each role's scope is attached to.
@@ -21,4 +22,5 @@ ROLE_SCOPE_LEVEL = {
     Role.VILLAGE_CADRE: "village",
     Role.GRID_WORKER: "grid",
     Role.VILLAGER: "household",
+    Role.SUPERVISOR: "township",
 }

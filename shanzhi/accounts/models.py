@@ -20,6 +20,10 @@ class User(AbstractUser):
     display_name = models.CharField(_("Full name"), max_length=50, blank=True)
     phone = models.CharField(_("Mobile"), max_length=20, null=True, blank=True, unique=True)
     must_change_password = models.BooleanField(_("Must change password at next login"), default=False)
+    # Login policy (shanzhi.accounts.security): consecutive failures since the last
+    # successful login, and the end of the current lock.
+    failed_login_count = models.PositiveSmallIntegerField(_("Failed logins in a row"), default=0, editable=False)
+    locked_until = models.DateTimeField(_("Locked until"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -159,3 +163,23 @@ class APIToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return "sz_" + secrets.token_urlsafe(32)
+
+
+class FailedLogin(models.Model):
+    """One failed login attempt, counted per client address for throttling.
+
+    Kept for a day (older rows are removed as new ones arrive); the audit log keeps
+    the permanent record.
+    """
+
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Failed login")
+        verbose_name_plural = _("Failed logins")
+        indexes = [models.Index(fields=["ip", "created"]), models.Index(fields=["created"])]
+
+    def __str__(self):
+        return f"{self.ip} {self.username} {self.created:%Y-%m-%d %H:%M}"

@@ -47,6 +47,7 @@ def create_user(
         )
     user = User(username=username, display_name=display_name, phone=phone, must_change_password=must_change_password)
     if password:
+        check_password_strength(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -91,6 +92,53 @@ def assign_role(
             after={"user": user.pk, "role": role, "target": str(assignment.target)},
         )
     return assignment
+
+
+def check_password_strength(password: str, user: User, *, field: str = "password") -> None:
+    """The configured validators (length, common passwords, likeness to the user's details)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(fields={field: exc.messages}) from None
+
+
+@transaction.atomic
+def set_password(user: User, password: str, *, actor, must_change_password: bool) -> None:
+    """Every password change goes through here: validated, tokens revoked, audited.
+
+    An administrator setting someone's password passes ``must_change_password=True``:
+    the password is known to two people until its owner changes it.
+    """
+    check_password_strength(password, user)
+    user.set_password(password)
+    user.must_change_password = must_change_password
+    user.save(update_fields=["password", "must_change_password"])
+    revoked = revoke_tokens(user)
+    by_owner = actor is not None and actor.pk == user.pk
+    audit.record(
+        "accounts.password_changed" if by_owner else "accounts.password_reset",
+        actor=actor,
+        obj=user,
+        must_change_password=must_change_password,
+        tokens_revoked=revoked,
+    )
+
+
+def revoke_tokens(user: User) -> int:
+    return APIToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
+
+
+@transaction.atomic
+def reset_second_factor(user: User, *, actor) -> int:
+    """Remove a user's authenticator (a lost phone); they enrol again at their next login."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed, _detail = TOTPDevice.objects.filter(user=user).delete()
+    audit.record("accounts.otp.reset", actor=actor, obj=user, devices=removed)
+    return removed
 
 
 def issue_token(user: User) -> tuple[str, APIToken]:

@@ -3,6 +3,13 @@
 Ciphertexts are text: ``sm4gcm:<key id>:<base64(nonce | ciphertext | tag)>`` so that a
 key rotation can tell which key sealed each value. The lookup hash is keyed, so a
 leaked database does not let anyone test guesses of ID numbers.
+
+Keys: ``SHANZHI_FIELD_KEY`` (or the file ``SHANZHI_FIELD_KEY_FILE``) is the current key,
+which seals every new value. ``SHANZHI_FIELD_KEY_OLD`` (comma-separated, or the file
+``SHANZHI_FIELD_KEY_OLD_FILE``, one key a line) lists retired keys that still open
+values sealed before a rotation; ``shanzhi rotate_field_key`` re-seals those values so
+the retired keys can then be removed. Without a configured key one is derived from
+``SECRET_KEY`` (demo and development only; production refuses to start without one).
 """
 
 from __future__ import annotations
@@ -11,16 +18,60 @@ import base64
 import functools
 import hashlib
 import os
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 
 PREFIX = "sm4gcm"
+KEY_BYTES = 32
 
 
 class DecryptionError(ValueError):
     pass
+
+
+class KeyMaterialError(ValueError):
+    pass
+
+
+def parse_key_material(text: str, *, source: str = "key") -> str:
+    """64 hexadecimal characters (32 bytes), surrounding white space ignored."""
+    material = text.strip().lower()
+    try:
+        raw = bytes.fromhex(material)
+    except ValueError:
+        raise KeyMaterialError(f"{source} is not hexadecimal") from None
+    if len(raw) != KEY_BYTES:
+        raise KeyMaterialError(f"{source} must be {KEY_BYTES * 2} hexadecimal characters, not {len(material)}")
+    return material
+
+
+def read_key_file(path: str | Path) -> str:
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except OSError as exc:
+        raise KeyMaterialError(f"cannot read key file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise KeyMaterialError(f"key file {path} is not hexadecimal text") from None
+    return parse_key_material(text, source=f"key file {path}")
+
+
+def read_key_list_file(path: str | Path) -> list[str]:
+    try:
+        lines = Path(path).read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyMaterialError(f"cannot read key file {path}: {exc}") from None
+    return [
+        parse_key_material(line, source=f"{path} line {number}")
+        for number, line in enumerate(lines, 1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def new_key_material() -> str:
+    return os.urandom(KEY_BYTES).hex()
 
 
 @functools.cache
@@ -39,6 +90,41 @@ def current_keys() -> tuple[str, bytes, bytes]:
     return _keys(settings.SHANZHI_FIELD_KEY)
 
 
+def current_key_id() -> str:
+    return current_keys()[0]
+
+
+def key_id_for(material: str) -> str:
+    return _keys(material)[0]
+
+
+def retired_materials() -> list[str]:
+    """Retired keys, then the SECRET_KEY-derived key (which opens values sealed before a key was set)."""
+    materials = [m for m in getattr(settings, "SHANZHI_FIELD_KEY_OLD", []) if m != settings.SHANZHI_FIELD_KEY]
+    if settings.SHANZHI_FIELD_KEY:
+        materials.append("")
+    return materials
+
+
+def keyring(*extra: str) -> dict[str, tuple[bytes, bytes]]:
+    """Every key that may open a stored value, by key id: current, ``extra``, retired."""
+    ring: dict[str, tuple[bytes, bytes]] = {}
+    for material in (settings.SHANZHI_FIELD_KEY, *extra, *retired_materials()):
+        key_id, enc_key, mac_key = _keys(material)
+        ring.setdefault(key_id, (enc_key, mac_key))
+    return ring
+
+
+def key_id_of(token: str) -> str:
+    try:
+        prefix, key_id, _sealed = token.split(":", 2)
+    except (ValueError, AttributeError):
+        raise DecryptionError("not a Shanzhi ciphertext") from None
+    if prefix != PREFIX:
+        raise DecryptionError("not a Shanzhi ciphertext")
+    return key_id
+
+
 def encrypt(plaintext: str, *, material: str | None = None) -> str:
     key_id, enc_key, _ = _keys(settings.SHANZHI_FIELD_KEY if material is None else material)
     nonce = os.urandom(12)
@@ -49,16 +135,23 @@ def encrypt(plaintext: str, *, material: str | None = None) -> str:
 
 
 def decrypt(token: str, *, material: str | None = None) -> str:
+    """Open a value with the key that sealed it (current or retired), or only with ``material``."""
+    key_id = key_id_of(token)
     try:
-        prefix, key_id, sealed = token.split(":", 2)
-        raw = base64.b64decode(sealed)
-    except (ValueError, AttributeError):
+        raw = base64.b64decode(token.split(":", 2)[2], validate=True)
+    except ValueError:
         raise DecryptionError("not a Shanzhi ciphertext") from None
-    if prefix != PREFIX:
-        raise DecryptionError("not a Shanzhi ciphertext")
-    current_id, enc_key, _ = _keys(settings.SHANZHI_FIELD_KEY if material is None else material)
-    if key_id != current_id:
-        raise DecryptionError(f"sealed with key {key_id}, current key is {current_id}")
+    if material is not None:
+        wanted_id, enc_key, _ = _keys(material)
+        if key_id != wanted_id:
+            raise DecryptionError(f"sealed with key {key_id}, not with key {wanted_id}")
+    else:
+        ring = keyring()
+        if key_id not in ring:
+            raise DecryptionError(f"sealed with key {key_id}, which is neither the current nor a retired key")
+        enc_key = ring[key_id][0]
+    if len(raw) < 12 + 16:
+        raise DecryptionError("ciphertext is too short")
     nonce, body, tag = raw[:12], raw[12:-16], raw[-16:]
     decryptor = Cipher(algorithms.SM4(enc_key), modes.GCM(nonce, tag)).decryptor()
     try:
@@ -72,3 +165,17 @@ def lookup_hash(value: str, *, material: str | None = None) -> str:
     mac = hmac.HMAC(mac_key, hashes.SM3())
     mac.update(value.encode())
     return mac.finalize().hex()
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """The value's lookup hash under the current key and every retired one.
+
+    While ``rotate_field_key`` runs, some rows still carry the old key's hash: a
+    lookup or duplicate check that must find every row filters ``hash__in`` these.
+    """
+    seen: list[str] = []
+    for material in (settings.SHANZHI_FIELD_KEY, *retired_materials()):
+        digest = lookup_hash(value, material=material)
+        if digest not in seen:
+            seen.append(digest)
+    return seen

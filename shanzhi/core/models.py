@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.core.choices import Outcome
@@ -49,7 +50,8 @@ class AuditLogQuerySet(AppendOnlyQuerySet):
 class AuditLog(AppendOnlyModel):
     """Who did what, when, from where, to which record, with before/after values."""
 
-    created = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
+    # Set by shanzhi.core.audit.record under the chain lock (and covered by the hash).
+    created = models.DateTimeField(_("Time"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Operator"),
@@ -69,6 +71,10 @@ class AuditLog(AppendOnlyModel):
     after = models.JSONField(_("After"), null=True, blank=True)
     outcome = models.CharField(_("Result"), max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
     extra = models.JSONField(_("Additional information"), default=dict, blank=True)
+    # The SM3 hash chain (see shanzhi.core.audit): each row's hash covers its content and
+    # the hash of the row before it, so a changed, removed or inserted row breaks the chain.
+    prev_hash = models.CharField(_("Previous hash"), max_length=64, default="", editable=False)
+    row_hash = models.CharField(_("Row hash"), max_length=64, default="", editable=False)
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -80,6 +86,36 @@ class AuditLog(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditCheckpointQuerySet(AppendOnlyQuerySet):
+    def scope_q(self, scope):
+        return NOTHING
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """Where the audit chain starts after a purge: the hash of the last row removed.
+
+    ``shanzhi audit purge`` removes a prefix of the chain and writes one of these; the
+    first remaining row must link to ``through_hash``, so the chain still verifies.
+    """
+
+    created = models.DateTimeField(_("Time"), auto_now_add=True)
+    purged_before = models.DateTimeField(_("Purged rows older than"))
+    through_id = models.BigIntegerField(_("Last purged row"))
+    through_hash = models.CharField(_("Hash of the last purged row"), max_length=64)
+    rows_purged = models.PositiveIntegerField(_("Rows purged"))
+    actor_label = models.CharField(_("Operator account"), max_length=150, blank=True)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Audit checkpoint")
+        verbose_name_plural = _("Audit checkpoints")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"#{self.through_id} {self.through_hash[:12]}"
 
 
 class IdempotencyRecord(models.Model):
