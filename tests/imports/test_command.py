@@ -1,0 +1,87 @@
+"""``shanzhi import`` and ``shanzhi export``: exit status and output."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from shanzhi.people.models import Household
+from tests.imports.conftest import HOUSEHOLD_HEADER, fingerprint, household_row, write_csv
+
+
+def call(*args):
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_dry_run_then_import(county, tmp_path):
+    path = write_csv(tmp_path / "h.csv", [HOUSEHOLD_HEADER, household_row(1), household_row(2)])
+    before = fingerprint()
+    code, out, err = call("import", "households", str(path), "--dry-run")
+    assert code == 0 and "新增 2" in out and fingerprint() == before
+    code, out, err = call("import", "households", str(path))
+    assert code == 0 and "已导入" in out
+    assert Household.objects.filter(number__startswith="HT").count() == 2
+    code, out, err = call("import", "households", str(path))
+    assert code == 0 and "无变化 2" in out
+
+
+def test_rejected_rows_exit_non_zero(county, tmp_path):
+    path = write_csv(tmp_path / "h.csv", [HOUSEHOLD_HEADER, household_row(1), household_row(2, phone="5")])
+    before = fingerprint()
+    code, out, err = call("import", "households", str(path), "--dry-run")
+    assert code == 1 and "h!F3" in err and "电话" in err
+    code, out, err = call("import", "households", str(path))
+    assert code == 1 and fingerprint() == before
+    rejected = tmp_path / "rejected.xlsx"
+    code, out, err = call("import", "households", str(path), "--mode", "good", "--rejected-out", str(rejected))
+    assert code == 1 and rejected.exists()
+    assert Household.objects.filter(number="HT0001").exists()
+
+
+def test_unrecognised_columns_stop_until_mapped(county, tmp_path):
+    rows = [["户号", "网格", "帮扶人"], ["HT0009", "永和村第1网格", "张三"]]
+    path = write_csv(tmp_path / "m.csv", rows)
+    code, out, err = call("import", "households", str(path))
+    assert code == 2 and "帮扶人" in out and "--map" in err
+    code, out, err = call("import", "households", str(path), "--map", "帮扶人=")
+    assert code == 0 and Household.objects.filter(number="HT0009").exists()
+
+
+def test_as_a_user_and_unreadable_files(county, tmp_path):
+    path = write_csv(tmp_path / "h.csv", [HOUSEHOLD_HEADER, household_row(1, grid="阿北村第1网格")])
+    code, out, err = call("import", "households", str(path), "--user", "township_officer")
+    assert code == 1 and "管辖范围" in err
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"\x00\x01" * 5000)
+    code, out, err = call("import", "households", str(junk))
+    assert code == 2 and "不是表格文件" in err
+
+
+def test_export_command_round_trips(county, tmp_path):
+    target = tmp_path / "out.xlsx"
+    code, out, err = call("export", "households", str(target))
+    assert code == 0 and target.exists() and "3" in out
+    before = fingerprint()
+    code, out, err = call("import", "households", str(target))
+    assert code == 0 and "无变化 3" in out and fingerprint() == before
+
+
+def test_the_command_is_on_the_shanzhi_console(county, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "shanzhi.cli", "import", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and "--dry-run" in result.stdout
+    with pytest.raises(CommandError, match="spaceships"):
+        call_command("import", "spaceships", "x.csv")
