@@ -133,13 +133,23 @@ def _unexpected(request, exc):
 def _register_routers():
     from shanzhi.accounts.api import router as accounts_router
     from shanzhi.areas.api import router as areas_router
+    from shanzhi.cases.api import router as cases_router
     from shanzhi.dashboard.api import router as dashboard_router
+    from shanzhi.deliberation.api import router as deliberation_router
+    from shanzhi.gridwork.api import router as gridwork_router
+    from shanzhi.imports.api import router as imports_router
     from shanzhi.people.api import router as people_router
+    from shanzhi.points.api import router as points_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", areas_router)
     api.add_router("/", people_router)
+    api.add_router("/", points_router)  # /households/{id}/points, /points/..., /shop/...
+    api.add_router("/", deliberation_router)
     api.add_router("/stats", dashboard_router)
+    api.add_router("/", cases_router)
+    api.add_router("/", gridwork_router)
+    api.add_router("/", imports_router)
 
 
 _register_routers()

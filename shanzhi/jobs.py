@@ -5,5 +5,7 @@ Each capability adds its sweeps here. Commands must be safe to run twice at once
 """
 
 PERIODIC_JOBS: list[tuple[list[str], int]] = [
-    # (["cases_sweep"], 300),
+    (["cases_sweep"], 300),
+    (["points", "sweep"], 300),  # entries whose public notice has ended take effect
+    (["gridwork_evaluate"], 3600),  # closes last month on the scheme's day; keeps provisional scores fresh
 ]

@@ -25,8 +25,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 if PRODUCTION:
     if DEBUG:
         raise ConfigurationError("DEBUG must be off when SHANZHI_PRODUCTION is on")
-    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 40:
-        raise ConfigurationError("SECRET_KEY must be set to a random value of at least 40 characters")
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ConfigurationError("SECRET_KEY must be set to a random value of at least 50 characters")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,25 +38,36 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "shanzhi.core",
     "shanzhi.areas",
     "shanzhi.accounts",
     "shanzhi.people",
     "shanzhi.gridwork",
+    "shanzhi.cases",
+    "shanzhi.deliberation",
+    "shanzhi.points",
     "shanzhi.dashboard",
+    "shanzhi.imports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shanzhi.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shanzhi.core.middleware.RequestContextMiddleware",
+    "shanzhi.accounts.middleware.SessionPolicyMiddleware",
+    "shanzhi.accounts.middleware.LoginGateMiddleware",
+    "shanzhi.accounts.middleware.ProductionGuardMiddleware",
 ]
 
 ROOT_URLCONF = "shanzhi.urls"
@@ -117,8 +128,11 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "phone", "email")},
+    },
+    {"NAME": "shanzhi.accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -150,8 +164,28 @@ MEDIA_ROOT = Path(env_str("SHANZHI_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 
 # --- sessions and security ---------------------------------------------------------
-SESSION_COOKIE_AGE = env_int("SHANZHI_SESSION_MAX_AGE", 12 * 3600, minimum=300)
+# Any session ends 12 hours after login, and after 30 minutes without a request
+# (shanzhi.accounts.middleware.SessionPolicyMiddleware enforces both on the server).
+SESSION_COOKIE_AGE = env_int("SHANZHI_SESSION_MAX_AGE", 12 * 3600, minimum=300, maximum=7 * 24 * 3600)
+SHANZHI_SESSION_IDLE_SECONDS = env_int("SHANZHI_SESSION_IDLE", 30 * 60, minimum=60, maximum=SESSION_COOKIE_AGE)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Login policy (docs/security.md): an account locks for SHANZHI_LOGIN_LOCK_MINUTES after
+# SHANZHI_LOGIN_MAX_FAILURES failed attempts in a row; one address is refused (429) after
+# SHANZHI_LOGIN_IP_MAX_FAILURES failures within SHANZHI_LOGIN_IP_WINDOW seconds.
+SHANZHI_LOGIN_MAX_FAILURES = env_int("SHANZHI_LOGIN_MAX_FAILURES", 5, minimum=3, maximum=20)
+SHANZHI_LOGIN_LOCK_MINUTES = env_int("SHANZHI_LOGIN_LOCK_MINUTES", 15, minimum=1, maximum=24 * 60)
+SHANZHI_LOGIN_IP_MAX_FAILURES = env_int("SHANZHI_LOGIN_IP_MAX_FAILURES", 20, minimum=5, maximum=1000)
+SHANZHI_LOGIN_IP_WINDOW = env_int("SHANZHI_LOGIN_IP_WINDOW", 600, minimum=60, maximum=24 * 3600)
+# Roles that must use a TOTP authenticator (every staff member may). On by default in
+# production; the demo and the shared test personas log in with a password alone.
+SHANZHI_OTP_REQUIRED_ROLES = env_list("SHANZHI_OTP_REQUIRED_ROLES", ["county_admin"] if PRODUCTION else [])
+OTP_TOTP_ISSUER = env_str("SHANZHI_OTP_ISSUER", "善治")
+# Audit rows are kept at least 180 days (MLPS level 3); `shanzhi audit purge` refuses younger rows.
+SHANZHI_AUDIT_RETENTION_DAYS = env_int("SHANZHI_AUDIT_RETENTION_DAYS", 180, minimum=180)
+# Content-Security-Policy (shanzhi.core.csp): scripts only from this server or with the
+# request's nonce; inline style attributes stay allowed (templates use them for layout).
+SHANZHI_CSP_REPORT_ONLY = env_bool("SHANZHI_CSP_REPORT_ONLY", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -161,22 +195,38 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Shanzhi ------------------------------------------------------------------------
 # Key material for personal data at rest: 64 hex characters (32 bytes): the first 16
 # bytes are the SM4 key, the rest the HMAC-SM3 key of the lookup hash. Without it a
 # key is derived from SECRET_KEY, which is fine for the demo and refused in production.
-SHANZHI_FIELD_KEY = env_str("SHANZHI_FIELD_KEY", "")
-if SHANZHI_FIELD_KEY:
+# The key may instead be in a file (SHANZHI_FIELD_KEY_FILE, readable by the service
+# only); retired keys that still open older values are in SHANZHI_FIELD_KEY_OLD
+# (comma-separated) or SHANZHI_FIELD_KEY_OLD_FILE (one a line) until
+# `shanzhi rotate_field_key` has re-sealed everything (docs/data-protection.md).
+def _field_keys():
+    from shanzhi.core.crypto import KeyMaterialError, parse_key_material, read_key_file, read_key_list_file
+
     try:
-        if len(bytes.fromhex(SHANZHI_FIELD_KEY)) != 32:
-            raise ValueError
-    except ValueError:
-        raise ConfigurationError("SHANZHI_FIELD_KEY must be 64 hexadecimal characters") from None
-elif PRODUCTION:
-    raise ConfigurationError("SHANZHI_FIELD_KEY must be set in production")
+        current, retired = env_str("SHANZHI_FIELD_KEY", ""), []
+        if current:
+            current = parse_key_material(current, source="SHANZHI_FIELD_KEY")
+        elif env_str("SHANZHI_FIELD_KEY_FILE", ""):
+            current = read_key_file(env_str("SHANZHI_FIELD_KEY_FILE"))
+        for part in env_list("SHANZHI_FIELD_KEY_OLD", []):
+            retired.append(parse_key_material(part, source="SHANZHI_FIELD_KEY_OLD"))
+        if env_str("SHANZHI_FIELD_KEY_OLD_FILE", ""):
+            retired += read_key_list_file(env_str("SHANZHI_FIELD_KEY_OLD_FILE"))
+    except KeyMaterialError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return current, retired
+
+
+SHANZHI_FIELD_KEY, SHANZHI_FIELD_KEY_OLD = _field_keys()
+if not SHANZHI_FIELD_KEY and PRODUCTION:
+    raise ConfigurationError("SHANZHI_FIELD_KEY or SHANZHI_FIELD_KEY_FILE must be set in production")
 
 SHANZHI_COUNTY_NAME = env_str("SHANZHI_COUNTY_NAME", "虎林市")
 SHANZHI_CASE_PREFIX = env_str("SHANZHI_CASE_PREFIX", "HL")

@@ -47,7 +47,7 @@ def test_household_form_shows_field_level_chinese_errors_and_saves_nothing(count
                                                 "status": "active"})
     assert "户编号 H0001 已存在" in response.content.decode()
     response = client.post("/households/new/", {"number": "H0050", "grid": county.far_grid.pk, "status": "active"})
-    assert "请选择您管辖范围内的网格" in response.content.decode()
+    assert "请选择您辖区内的网格" in response.content.decode()
     assert Household.objects.count() == before
 
 

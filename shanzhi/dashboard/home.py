@@ -35,6 +35,9 @@ def home_context(user) -> dict:
             Household.objects.for_user(user).filter(status="active").values_list("grid_id").annotate(n=Count("id"))
         )
         context["my_grids"] = [(g, counts.get(g.pk, 0)) for g in grids]
+        from shanzhi.gridwork.home import worker_panel
+
+        context["gridwork_panel"] = worker_panel(user, today)
     if Role.VILLAGER in user.roles:
         context["my_households"] = list(
             Household.objects.for_user(user).select_related("grid__parent", "head").prefetch_related("tags")

@@ -51,6 +51,22 @@ def grid_workers_section(user, since, until, area=None) -> dict:
 
 SECTIONS: list[Callable] = [areas_section, people_section, grid_workers_section]
 
+from shanzhi.cases.stats import cases_section  # noqa: E402
+
+SECTIONS.append(cases_section)
+
+from shanzhi.deliberation.stats import deliberation_section  # noqa: E402
+
+SECTIONS.append(deliberation_section)
+
+from shanzhi.points.stats import points_section  # noqa: E402
+
+SECTIONS.append(points_section)
+
+from shanzhi.gridwork.stats import gridwork_section  # noqa: E402
+
+SECTIONS.append(gridwork_section)
+
 
 def build_overview(user, since: dt.date, until: dt.date, area: Area | None = None) -> dict:
     document: dict = {"since": since, "until": until}

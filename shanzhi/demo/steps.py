@@ -18,7 +18,10 @@ from django.utils.module_loading import import_string
 from shanzhi.demo.builder import DEFAULT_HOUSEHOLDS, SEED, build_county
 
 DEMO_STEPS: list[str] = [
-    # "shanzhi.cases.demo.build",
+    "shanzhi.cases.demo.build",
+    "shanzhi.deliberation.demo.build",
+    "shanzhi.gridwork.demo.build",  # after cases: links grid-patrol cases to the visits that raised them
+    "shanzhi.points.demo.build",
 ]
 
 

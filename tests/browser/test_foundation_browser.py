@@ -7,7 +7,7 @@ def test_grid_worker_opens_their_grids_households_on_a_phone(demo_site, phone):
     screenshot(phone, "login")
     login(phone, "demo-grid")
     assert phone.locator("h1").inner_text().startswith("您好")
-    home_grids = phone.locator("ul.list li a")
+    home_grids = phone.locator("ul.my-grids li a")
     assert home_grids.first.inner_text().startswith("永和村第1网格")
     screenshot(phone, "grid-worker-home")
 
