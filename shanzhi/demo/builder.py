@@ -51,6 +51,10 @@ DEMO_ACCOUNTS = [
     ("demo-grid", "侯晓春", Role.GRID_WORKER, "永和村第1网格 专职网格员"),
     ("demo-villager", "李桂君", Role.VILLAGER, "永和村第1网格 李桂君家"),
 ]
+# Logins added by capability steps (printed with the others when they exist).
+EXTRA_DEMO_ACCOUNTS = [
+    ("demo-supervisor", "珍宝岛乡党委督导员(演示)", "supervisor", "珍宝岛乡 督哨(逾期和升级的事件)"),
+]
 
 
 @dataclass

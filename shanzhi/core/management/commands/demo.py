@@ -5,7 +5,8 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from shanzhi.demo.builder import DEFAULT_HOUSEHOLDS, DEMO_ACCOUNTS, DEMO_PASSWORD, county_exists
+from shanzhi.accounts.models import User
+from shanzhi.demo.builder import DEFAULT_HOUSEHOLDS, DEMO_ACCOUNTS, DEMO_PASSWORD, EXTRA_DEMO_ACCOUNTS, county_exists
 from shanzhi.demo.steps import build_demo
 
 
@@ -46,6 +47,8 @@ class Command(BaseCommand):
     def print_logins(self):
         self.stdout.write("")
         self.stdout.write(f"演示账号(密码均为 {DEMO_PASSWORD}):")
-        for username, display_name, _role, what in DEMO_ACCOUNTS:
+        present = set(User.objects.values_list("username", flat=True))
+        accounts = DEMO_ACCOUNTS + [a for a in EXTRA_DEMO_ACCOUNTS if a[0] in present]
+        for username, display_name, _role, what in accounts:
             self.stdout.write(f"  {username:<15} {display_name} — {what}")
         self.stdout.write("")
