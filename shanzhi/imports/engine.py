@@ -323,7 +323,7 @@ class Run:
     def rows(self, source: WorkbookSource, areas: AreaIndex, *, with_values: bool = False) -> Iterator:
         ordinal = 0
         for plan in self.plans:
-            sheet = source.sheets[plan.index]
+            sheet = source.sheet(plan.index)
             run_sheet = RunSheet(
                 index=plan.index,
                 name=plan.name,
@@ -553,7 +553,7 @@ class Run:
         with self._open() as source:
             for plan in self.plans:
                 header = None
-                for number, values in source.sheets[plan.index].rows():
+                for number, values in source.sheet(plan.index).rows():
                     if number == plan.header_row:
                         header = [cells.text(v) for v in values]
                         break

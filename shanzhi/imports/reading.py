@@ -26,8 +26,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-# Limits; the settings may override each (tests and very large counties).
-MAX_FILE_BYTES = getattr(settings, "SHANZHI_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# Limits. The file size may be set with SHANZHI_IMPORT_MAX_BYTES in the settings.
+DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2_000
 MAX_UNCOMPRESSED_TOTAL = getattr(settings, "SHANZHI_IMPORT_MAX_UNCOMPRESSED", 2 * 1024**3)
 MAX_SHARED_STRINGS = 256 * 1024**2  # openpyxl holds the shared strings in memory
@@ -51,6 +51,10 @@ _SIGNATURES = [
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 
 
+def max_file_bytes() -> int:
+    return getattr(settings, "SHANZHI_IMPORT_MAX_BYTES", DEFAULT_MAX_FILE_BYTES)
+
+
 class FileProblem(Exception):
     """The file as a whole cannot be read. ``message`` says why in words a clerk can act on."""
 
@@ -58,6 +62,14 @@ class FileProblem(Exception):
         self.message = message
         self.code = code
         super().__init__(message)
+
+
+def too_large(size: int) -> FileProblem:
+    return FileProblem(
+        _("The file is %(size)s MB; the limit is %(limit)s MB. Split it by township and import each part.")
+        % {"size": size // 1024**2, "limit": max_file_bytes() // 1024**2},
+        "file_too_large",
+    )
 
 
 def column_letter(index: int) -> str:
@@ -125,6 +137,9 @@ class WorkbookSource:
     sheets: list[SheetSource] = field(default_factory=list)
     _closer: object = None
 
+    def sheet(self, index: int) -> SheetSource:
+        return next(sheet for sheet in self.sheets if sheet.index == index)
+
     def close(self) -> None:
         if self._closer is not None:
             self._closer()
@@ -143,12 +158,8 @@ def open_workbook(path: str | Path, *, display_name: str = "") -> WorkbookSource
     size = path.stat().st_size
     if size == 0:
         raise FileProblem(_("The file is empty."), "empty_file")
-    if size > MAX_FILE_BYTES:
-        raise FileProblem(
-            _("The file is %(size)s MB; the limit is %(limit)s MB. Split it by township and import each part.")
-            % {"size": size // 1024**2, "limit": MAX_FILE_BYTES // 1024**2},
-            "file_too_large",
-        )
+    if size > max_file_bytes():
+        raise too_large(size)
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):

@@ -32,7 +32,7 @@ from shanzhi.core import audit
 from shanzhi.core.errors import Conflict, Forbidden, InvalidInput
 from shanzhi.core.masking import may_view_sensitive
 from shanzhi.core.scoping import scope_for
-from shanzhi.imports import engine
+from shanzhi.imports import engine, reading
 from shanzhi.imports.choices import ImportMode, JobStatus
 from shanzhi.imports.kinds import KINDS
 from shanzhi.imports.kinds.base import AreaIndex, Context, Kind, SheetPlan
@@ -101,6 +101,9 @@ def upload(*, kind: str, source, actor, original_name: str = "", mode: str = Imp
     if mode not in ImportMode.values:
         raise InvalidInput(fields={"mode": _("Unknown import mode.")})
     original_name = (original_name or getattr(source, "name", "") or "upload").rsplit("/", 1)[-1][:200]
+    declared = getattr(source, "size", None) or (Path(source).stat().st_size if isinstance(source, str | Path) else 0)
+    if declared > reading.max_file_bytes():  # refuse before copying a huge upload anywhere
+        raise _problem(reading.too_large(declared))
     handle, temp_name = tempfile.mkstemp(prefix="shanzhi-upload-")
     temp = Path(temp_name)
     digest = hashlib.sha256()

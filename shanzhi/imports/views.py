@@ -23,6 +23,7 @@ from shanzhi.imports.models import ImportJob
 from shanzhi.imports.presenters import SOURCE_LABELS, code_label, kind_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gb18030": "GBK", "utf-16": "UTF-16"}
 
 
 def _require_importer(user) -> list[str]:
@@ -111,7 +112,15 @@ def job_detail(request, pk: int):
         columns = []
         for column in sheet.get("columns", []):
             columns.append({**column, "source_label": SOURCE_LABELS.get(column.get("source"), "")})
-        sheets.append({**sheet, "columns": columns, "area_name": area_names.get(sheet.get("area_id"), "")})
+        chosen = (job.overrides or {}).get(str(sheet["index"]), {})
+        sheets.append(
+            {
+                **sheet,
+                "columns": columns,
+                "area_name": area_names.get(sheet.get("area_id"), ""),
+                "left_out_by_user": bool(chosen.get("skip")),
+            }
+        )
     summary = job.summary or {}
     codes = Counter(summary.get("codes") or {})
     return render(
@@ -120,6 +129,7 @@ def job_detail(request, pk: int):
         {
             "job": job,
             "kind_label": kind_label(job.kind),
+            "encoding_label": ENCODING_LABELS.get(job.encoding, job.encoding),
             "sheets": sheets,
             "areas": areas,
             "field_choices": field_choices,

@@ -85,7 +85,9 @@ def test_a_village_secretary_sees_each_problem_on_a_phone(demo_site, phone, tmp_
         good = make_id_number("19700101", 801, region="230382")
         bad = good[:17] + ("0" if good[17] != "0" else "1")
         writer.writerow(["YH20249001", "永和村第1网格", "钱一", good, "13700000001"])
-        writer.writerow(["YH20249002", "永和村第9网格", "钱二", make_id_number("19700101", 811, region="230382"), "1370000"])
+        writer.writerow(
+            ["YH20249002", "永和村第9网格", "钱二", make_id_number("19700101", 811, region="230382"), "1370000"]
+        )
         writer.writerow(["YH20249003", "永和村第1网格", "钱三", bad, "13700000003"])
     login(phone, "demo-village")
     phone.goto_path("/imports/")

@@ -147,3 +147,11 @@ def test_templates_and_exports(api_as, county):
     assert AuditLog.objects.filter(action="imports.export.downloaded", actor=county.village_secretary).count() == 1
     bad = api.get("imports/templates/households", {"format": "pdf"})
     assert bad.status_code == 422
+
+
+def test_anonymous_callers_are_401(api_as, county, tmp_path):
+    anonymous = api_as(None)
+    for path in ("imports", "imports/kinds", "imports/templates/households", "imports/exports/households", "imports/1"):
+        response = anonymous.get(path)
+        assert response.status_code == 401 and response.json()["code"] == "unauthenticated", path
+    assert anonymous.post("imports/1/commit", {}).status_code == 401

@@ -102,3 +102,17 @@ def test_choices_take_codes_chinese_labels_and_synonyms():
         relation("邻居")
     assert caught.value.code == "unknown_choice"
     assert "配偶" in caught.value.message
+
+
+def test_no_header_means_two_things_in_one_kind():
+    from shanzhi.imports.kinds import KINDS
+    from shanzhi.imports.kinds.base import COMMON_IGNORED
+
+    for name, kind in KINDS.items():
+        meanings: dict[str, set] = {}
+        for header in (*COMMON_IGNORED, *kind.ignored):
+            meanings.setdefault(cells.header_key(header), set()).add("")
+        for spec in kind.fields:
+            for key in spec.keys():
+                meanings.setdefault(key, set()).add(spec.name)
+        assert {k: v for k, v in meanings.items() if len(v) > 1} == {}, name

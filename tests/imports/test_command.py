@@ -85,3 +85,27 @@ def test_the_command_is_on_the_shanzhi_console(county, tmp_path):
     assert result.returncode == 0 and "--dry-run" in result.stdout
     with pytest.raises(CommandError, match="spaceships"):
         call_command("import", "spaceships", "x.csv")
+
+
+def test_purge_removes_old_files_and_keeps_the_jobs(county, tmp_path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shanzhi.imports.models import ImportJob
+    from shanzhi.imports.services import cache_dir
+
+    path = write_csv(tmp_path / "h.csv", [HOUSEHOLD_HEADER, household_row(1), household_row(2, phone="5")])
+    call("import", "households", str(path), "--mode", "good")
+    job = ImportJob.objects.get()
+    stored, rejected = job.file.path, job.rejected_file.path
+    code, out, err = call("purge_imports")
+    assert "0 files" in out
+    ImportJob.objects.filter(pk=job.pk).update(created=timezone.now() - dt.timedelta(days=31))
+    code, out, err = call("purge_imports")
+    assert "2 files" in out
+    job.refresh_from_db()
+    assert not job.file and not job.rejected_file and job.summary["created"] == 1
+    import os
+
+    assert not os.path.exists(stored) and not os.path.exists(rejected) and not cache_dir(job).exists()

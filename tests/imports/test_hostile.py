@@ -208,3 +208,25 @@ def test_formulas(county, tmp_path):
     assert "公式" in job.issues[0]["message"] and "数值" in job.issues[0]["message"]
     # The 序号 formulas sit in a column that is left out: they do not matter.
     assert job.sheets[0]["columns"][0]["field"] == ""
+
+
+def test_a_village_name_merged_down_its_households(county, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["行政村", "所属网格", "户号", "户主姓名", "户主身份证号"])
+    for n in (1, 2, 3):
+        row = household_row(n)
+        sheet.append(["永和村" if n == 1 else None, "第1网格", row[0], row[2], row[3]])
+    sheet.merge_cells("A2:A4")
+    path = tmp_path / "merged-rows.xlsx"
+    workbook.save(path)
+    job, report = run("households", path, county.county_admin)
+    assert report.committed, job.issues
+    assert set(Household.objects.filter(number__startswith="HT").values_list("grid__code", flat=True)) == {"T01V1G1"}
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_copied(county, tmp_path, settings):
+    settings.SHANZHI_IMPORT_MAX_BYTES = 1024
+    path = write_csv(tmp_path / "big.csv", [HOUSEHOLD_HEADER] + [household_row(n) for n in range(1, 40)])
+    message = refused_on_upload(tmp_path, county, path, "file_too_large")
+    assert "上限" in message

@@ -103,3 +103,27 @@ def test_templates_from_the_page(page_as, county):
     assert gbk.content.decode("gb18030").startswith("编码,名称,类别")
     assert client.get("/imports/templates/areas.pdf").status_code == 422
     assert client.get("/imports/templates/nothing.xlsx").status_code == 422
+
+
+def test_a_sheet_without_a_recognisable_header_can_be_given_one(page_as, county, tmp_path):
+    client = page_as("county_admin")
+    rows = [["甲", "乙", "丙"], ["HT0005", "永和村第1网格", "永和村东街5号"]]
+    path = write_xlsx(tmp_path / "odd.xlsx", {"永和村": rows})
+    with path.open("rb") as handle:
+        client.post("/imports/upload/", {"kind": "households", "mode": "all", "file": handle})
+    job = ImportJob.objects.get()
+    assert job.status == "needs_mapping" and job.sheets[0]["skip"]
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "没有找到表头" in page
+    assert 'name="sheet-0-skip" value="1" checked' not in page  # left out by the system, not by the user
+    client.post(f"/imports/{job.pk}/mapping/", {"sheet-0-header_row": "1", "sheet-0-area": ""})
+    job.refresh_from_db()
+    assert [c["header"] for c in job.sheets[0]["columns"]] == ["甲", "乙", "丙"]
+    response = client.post(
+        f"/imports/{job.pk}/mapping/",
+        {"sheet-0-col-甲": "number", "sheet-0-col-乙": "grid", "sheet-0-col-丙": "address", "sheet-0-area": ""},
+        follow=True,
+    )
+    assert "每一行都可以导入" in response.content.decode()
+    client.post(f"/imports/{job.pk}/commit/", {"mode": "all"})
+    assert Household.objects.get(number="HT0005").address == "永和村东街5号"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shanzhi.core import crypto
+from shanzhi.core.audit import verify_chain
 from shanzhi.core.models import AuditLog
 from shanzhi.people.models import Household, HouseholdTag, Resident
 from shanzhi.people.services import refresh_search_text
@@ -67,6 +68,9 @@ def test_reimport_is_unchanged_and_changes_are_audited_with_before_and_after(cou
     assert third.head.name == "王四平" and "wsp" in third.search_text
     rename = AuditLog.objects.filter(action="people.resident.updated", object_id=str(third.head_id)).latest("id")
     assert rename.before == {"name": household_row(3)[2]} and rename.after == {"name": "王四平"}
+    # The bulk audit rows sit in the tamper-evident chain like every other row.
+    chain = verify_chain()
+    assert chain.ok and chain.rows == AuditLog.objects.count()
 
 
 def test_blank_cells_never_erase(county, tmp_path):
@@ -188,6 +192,7 @@ def test_residents(county, tmp_path):
     move = AuditLog.objects.filter(action="people.resident.updated", object_id=str(son_row.pk)).latest("id")
     assert move.before == {"household": household.pk} and move.after == {"household": son_row.household_id}
     assert move.extra["id_number"].count("*") == 8
+    assert verify_chain().ok
 
 
 def test_resident_problems(county, tmp_path):

@@ -12,7 +12,20 @@ from tests.imports.conftest import fingerprint, run, write_csv, write_xlsx
 from tests.imports.test_roundtrip import export_to
 
 VENUE_HEADER = ["所属村", "场所名称", "类别", "提供户户号", "地点", "纬度", "经度", "可容纳人数", "是否启用"]
-RULE_HEADER = ["所属村", "编码", "条目内容", "类别", "分值", "每期上限", "上限周期", "需要照片", "超过多少分需复核", "重大扣分", "是否启用", "排序"]
+RULE_HEADER = [
+    "所属村",
+    "编码",
+    "条目内容",
+    "类别",
+    "分值",
+    "每期上限",
+    "上限周期",
+    "需要照片",
+    "超过多少分需复核",
+    "重大扣分",
+    "是否启用",
+    "排序",
+]
 GOODS_HEADER = ["积分超市所在村", "商品名称", "兑换积分", "库存", "是否上架"]
 
 
@@ -35,7 +48,11 @@ def test_venues(county, tmp_path):
     assert job.summary["updated"] == 1
     entry = AuditLog.objects.filter(action="deliberation.venue.updated").latest("id")
     assert entry.before == {"capacity": 60} and entry.after == {"capacity": 80}
-    bad = [VENUE_HEADER, ["永和村", "阿北人家", "小院", "H0100", "", "", "", "", ""], ["阿北村", "广场", "广场", "", "", "", "", "", ""]]
+    bad = [
+        VENUE_HEADER,
+        ["永和村", "阿北人家", "小院", "H0100", "", "", "", "", ""],
+        ["阿北村", "广场", "广场", "", "", "", "", "", ""],
+    ]
     before = fingerprint()
     job, report = run("venues", write_csv(tmp_path / "bad.csv", bad), county.village_secretary)
     assert not report.committed and fingerprint() == before
@@ -56,7 +73,11 @@ def test_points_rules(county, tmp_path):
     assert Rule.objects.get(area=county.village, code="WS-01").cap_per_period == 20
     job, _ = run("rules", path, county.village_secretary)
     assert job.summary["unchanged"] == 2
-    bad = [RULE_HEADER, ["", "X-1", "什么都没有", "其他", 0, "", "", "", "", "", "", ""], ["测试县", "T-1", "模板", "其他", 1, "", "", "", "", "", "", ""]]
+    bad = [
+        RULE_HEADER,
+        ["", "X-1", "什么都没有", "其他", 0, "", "", "", "", "", "", ""],
+        ["测试县", "T-1", "模板", "其他", 1, "", "", "", "", "", "", ""],
+    ]
     job, report = run("rules", write_csv(tmp_path / "永和村坏.csv", bad), county.village_secretary)
     assert not report.committed
     assert {(i["row"], i["code"]) for i in job.issues} == {(2, "number_range"), (3, "out_of_scope")}
@@ -89,8 +110,20 @@ def test_shop_goods(county, tmp_path):
 @pytest.mark.parametrize("kind", ["venues", "rules", "goods"])
 @pytest.mark.parametrize("file_format", ["xlsx", "csv"])
 def test_round_trip(county, tmp_path, kind, file_format):
-    run("venues", write_csv(tmp_path / "v.csv", [VENUE_HEADER, ["永和村", "李家议事小院", "议事小院", "H0001", "", "", "", 20, "是"]]), county.county_admin)
-    run("rules", write_csv(tmp_path / "r.csv", [RULE_HEADER, ["永和村", "WS-01", "整洁", "其他", 5, 20, "月", "否", "", "否", "是", 1]]), county.county_admin)
+    run(
+        "venues",
+        write_csv(
+            tmp_path / "v.csv", [VENUE_HEADER, ["永和村", "李家议事小院", "议事小院", "H0001", "", "", "", 20, "是"]]
+        ),
+        county.county_admin,
+    )
+    run(
+        "rules",
+        write_csv(
+            tmp_path / "r.csv", [RULE_HEADER, ["永和村", "WS-01", "整洁", "其他", 5, 20, "月", "否", "", "否", "是", 1]]
+        ),
+        county.county_admin,
+    )
     run("goods", write_csv(tmp_path / "g.csv", [GOODS_HEADER, ["永和村", "洗衣粉", 10, 50, "是"]]), county.county_admin)
     path, count = export_to(tmp_path, kind, county.county_admin, file_format)
     assert count == 1
@@ -103,7 +136,14 @@ def test_round_trip(county, tmp_path, kind, file_format):
 
 def test_who_imports_what(county):
     assert services.allowed_kinds(county.county_admin) == [
-        "areas", "departments", "households", "residents", "grid_workers", "venues", "rules", "goods",
+        "areas",
+        "departments",
+        "households",
+        "residents",
+        "grid_workers",
+        "venues",
+        "rules",
+        "goods",
     ]
     assert services.allowed_kinds(county.township_officer) == ["households", "residents", "grid_workers", "goods"]
     assert services.allowed_kinds(county.village_secretary) == ["households", "residents", "venues", "rules", "goods"]

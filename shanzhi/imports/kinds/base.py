@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shanzhi.areas.choices import AreaLevel
 from shanzhi.areas.models import Area
+from shanzhi.core import audit as core_audit
 from shanzhi.core.choices import Outcome as AuditOutcome
 from shanzhi.core.middleware import current_request_context
 from shanzhi.core.models import AuditLog
@@ -179,6 +182,7 @@ class AreaIndex:
         self.by_id: dict[int, AreaRef] = {}
         self.by_code: dict[str, AreaRef] = {}
         self.aliases: dict[tuple[str, str], list[int]] = {}
+        self._resolved: dict = {}
         today = timezone.localdate()
         for pk, code, name, level, path, parent_id, valid_from, valid_to in Area.objects.values_list(
             "id", "code", "name", "level", "path", "parent_id", "valid_from", "valid_to"
@@ -213,15 +217,35 @@ class AreaIndex:
         return self.by_id.get(pk)
 
     def resolve(self, value, levels, *, within: AreaRef | None = None) -> AreaRef:
-        """The one current area ``value`` names among ``levels``; :class:`cells.CellError` otherwise."""
+        """The one current area ``value`` names among ``levels``; :class:`cells.CellError` otherwise.
+
+        Answers are remembered: a file names the same few grids thousands of times.
+        """
         levels = (levels,) if isinstance(levels, str) else tuple(levels)
+        key = (value if isinstance(value, str | int) else cells.text(value), levels, within.id if within else None)
+        found = self._resolved.get(key)
+        if found is None:
+            try:
+                found = self._resolve(value, levels, within)
+            except cells.CellError as exc:
+                found = exc
+            if len(self._resolved) < 100_000:
+                self._resolved[key] = found
+        if isinstance(found, cells.CellError):
+            raise cells.CellError(found.message, found.code)
+        return found
+
+    def _resolve(self, value, levels, within) -> AreaRef:
         raw = cells.text(value).replace(" ", "")
-        level_label = "/".join(cells.chinese_label(AreaLevel(level).label) for level in levels)
+
+        def level_label():
+            return "/".join(cells.chinese_label(AreaLevel(level).label) for level in levels)
+
         ref = self.by_code.get(raw)
         if ref is not None and ref.level in levels:
             if not ref.current:
                 raise cells.CellError(
-                    _("%(level)s %(value)s has been retired.") % {"level": level_label, "value": raw}, "retired_area"
+                    _("%(level)s %(value)s has been retired.") % {"level": level_label(), "value": raw}, "retired_area"
                 )
             return ref
         key = cells.place_key(raw)
@@ -234,7 +258,7 @@ class AreaIndex:
             candidates = inside or candidates
         if not candidates:
             raise cells.CellError(
-                _("Unknown %(level)s: %(value)s.") % {"level": level_label, "value": cells.display(value)},
+                _("Unknown %(level)s: %(value)s.") % {"level": level_label(), "value": cells.display(value)},
                 "unknown_area",
             )
         if len(candidates) > 1:
@@ -243,7 +267,7 @@ class AreaIndex:
                     "%(value)s names %(n)s different %(level)s entries; write the code, or the village name "
                     "before the grid name."
                 )
-                % {"value": cells.display(value), "n": len(candidates), "level": level_label},
+                % {"value": cells.display(value), "n": len(candidates), "level": level_label()},
                 "ambiguous_area",
             )
         return self.by_id[candidates[0]]
@@ -264,7 +288,12 @@ class AreaIndex:
 
 
 class AuditBuffer:
-    """Audit rows for a bulk write, inserted together: the rows ``audit.record`` would write."""
+    """Audit rows for a bulk write: the rows ``audit.record`` would write, chained the same way.
+
+    Each flush takes the audit chain's lock, links the rows one after another to the
+    chain's tip (SM3 over the previous hash and the row, as ``shanzhi.core.audit`` does)
+    and inserts them in that order, so ``verify_chain`` accepts them like any other row.
+    """
 
     def __init__(self, actor, job_id: int | None):
         actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
@@ -272,8 +301,8 @@ class AuditBuffer:
         self.constants = {
             "actor_id": actor.pk if actor else None,
             "actor_label": (actor.get_username() if actor else "")[:150],
-            "ip": context.ip,
-            "user_agent": context.user_agent,
+            "ip": core_audit._normal_ip(context.ip),
+            "user_agent": context.user_agent[:255],
             "outcome": AuditOutcome.SUCCESS,
         }
         self.job_id = job_id
@@ -283,10 +312,12 @@ class AuditBuffer:
     def add(self, action: str, *, object_type: str, object_id, object_repr: str, before=None, after=None, **extra):
         self.rows.append(
             {
-                "action": action,
-                "object_type": object_type,
-                "object_id": str(object_id),
+                "action": action[:100],
+                "object_type": object_type[:100],
+                "object_id": str(object_id)[:64],
                 "object_repr": str(object_repr)[:200],
+                # Kinds pass plain JSON values (str, int, bool, None, lists, str-keyed dicts),
+                # which the JSON column gives back as they are: what the hash covers.
                 "before": before,
                 "after": after,
                 "extra": {"import_job": self.job_id, **extra},
@@ -294,10 +325,19 @@ class AuditBuffer:
         )
 
     def flush(self) -> None:
-        if self.rows:
-            insert_rows(AuditLog, self.rows, {**self.constants, "created": timezone.now()})
-            self.written += len(self.rows)
-            self.rows = []
+        if not self.rows:
+            return
+        using = router.db_for_write(AuditLog)
+        with transaction.atomic(using=using, savepoint=False):
+            core_audit._lock_chain(using)
+            constants = {**self.constants, "created": timezone.now()}
+            previous = core_audit._chain_tip(using)
+            for row in self.rows:
+                row["prev_hash"] = previous
+                row["row_hash"] = previous = core_audit.row_hash(previous, SimpleNamespace(**constants, **row))
+            insert_rows(AuditLog, self.rows, constants)
+        self.written += len(self.rows)
+        self.rows = []
 
 
 @dataclass
