@@ -155,3 +155,21 @@ def test_anonymous_callers_are_401(api_as, county, tmp_path):
         response = anonymous.get(path)
         assert response.status_code == 401 and response.json()["code"] == "unauthenticated", path
     assert anonymous.post("imports/1/commit", {}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "kind", ["areas", "departments", "households", "residents", "grid_workers", "venues", "rules", "goods"]
+)
+def test_every_template_reads_back_as_its_kind(api_as, county, tmp_path, kind):
+    api = api_as("county_admin")
+    for params, name in (({"format": "xlsx"}, "t.xlsx"), ({"format": "csv", "encoding": "gbk"}, "t.csv")):
+        response = api.get(f"imports/templates/{kind}", params)
+        assert response.status_code == 200
+        path = tmp_path / name
+        path.write_bytes(response.content)
+        job = upload("county_admin", path, kind=kind).json()
+        assert job["status"] == "ready", job["sheets"]
+        data = [s for s in job["sheets"] if not s["skip"]]
+        assert len(data) == 1 and all(c["source"] == "template" for c in data[0]["columns"])
+        if name.endswith(".xlsx"):
+            assert [s["name"] for s in job["sheets"] if s["skip"]] == ["填写说明"]

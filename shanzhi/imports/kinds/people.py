@@ -36,7 +36,7 @@ def initials(name: str) -> str:
     """``people.search.initials``, remembered: the same names recur in every village."""
     found = _initials_cache.get(name)
     if found is None:
-        if len(_initials_cache) > 200_000:
+        if len(_initials_cache) > 20_000:  # common names recur; the rest need not stay
             _initials_cache.clear()
         found = _initials_cache[name] = pinyin_initials(name)
     return found
