@@ -8,4 +8,5 @@ PERIODIC_JOBS: list[tuple[list[str], int]] = [
     (["cases_sweep"], 300),
     (["points", "sweep"], 300),  # entries whose public notice has ended take effect
     (["gridwork_evaluate"], 3600),  # closes last month on the scheme's day; keeps provisional scores fresh
+    (["purge_imports"], 86400),  # uploaded import files older than SHANZHI_IMPORT_KEEP_DAYS
 ]

@@ -232,6 +232,9 @@ SHANZHI_COUNTY_NAME = env_str("SHANZHI_COUNTY_NAME", "虎林市")
 SHANZHI_CASE_PREFIX = env_str("SHANZHI_CASE_PREFIX", "HL")
 SHANZHI_API_TOKEN_DAYS = env_int("SHANZHI_API_TOKEN_DAYS", 30, minimum=1, maximum=365)
 SHANZHI_PAGE_SIZE = env_int("SHANZHI_PAGE_SIZE", 20, minimum=5, maximum=200)
+# Imports: the largest file a clerk may upload (MB) and how long uploaded files are kept (days).
+SHANZHI_IMPORT_MAX_BYTES = env_int("SHANZHI_IMPORT_MAX_MB", 200, minimum=1, maximum=2048) * 1024 * 1024
+SHANZHI_IMPORT_KEEP_DAYS = env_int("SHANZHI_IMPORT_KEEP_DAYS", 30, minimum=1, maximum=3650)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 

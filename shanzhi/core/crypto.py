@@ -179,3 +179,23 @@ def lookup_hashes(value: str) -> list[str]:
         if digest not in seen:
             seen.append(digest)
     return seen
+
+
+def retired_hash_aliases(values) -> dict[str, str]:
+    """For bulk lookups during a key rotation: each value's hash under a retired key → its current hash.
+
+    A caller that matches rows by ``hash__in`` adds these keys to the list it queries
+    and reads a found row's hash through the mapping, so a row not yet re-hashed by
+    ``rotate_field_key`` is still found. Empty when no other key could have hashed a row.
+    """
+    materials = retired_materials()
+    aliases: dict[str, str] = {}
+    if not materials:
+        return aliases
+    for value in values:
+        current = lookup_hash(value)
+        for material in materials:
+            digest = lookup_hash(value, material=material)
+            if digest != current:
+                aliases[digest] = current
+    return aliases

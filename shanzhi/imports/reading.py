@@ -26,7 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-# Limits. The file size may be set with SHANZHI_IMPORT_MAX_BYTES in the settings.
+# Limits. The file size is set with SHANZHI_IMPORT_MAX_MB in the environment (settings.SHANZHI_IMPORT_MAX_BYTES).
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2_000
 MAX_UNCOMPRESSED_TOTAL = getattr(settings, "SHANZHI_IMPORT_MAX_UNCOMPRESSED", 2 * 1024**3)

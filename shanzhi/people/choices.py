@@ -17,7 +17,7 @@ class Relation(models.TextChoices):
     HEAD = "head", _("Head of household")
     SPOUSE = "spouse", _("Spouse")
     SON = "son", _("Son")
-    DAUGHTER = "daughter", _("Female")
+    DAUGHTER = "daughter", _("Daughter")
     SON_IN_LAW = "son_in_law", _("Son-in-law")
     DAUGHTER_IN_LAW = "daughter_in_law", _("Daughter-in-law")
     GRANDCHILD = "grandchild", _("Grandchild")

@@ -153,7 +153,8 @@ def _seal_id(id_number: str, errors: dict, *, exclude_pk=None) -> dict:
         errors["id_number"] = exc.messages
         return {}
     digest = crypto.lookup_hash(number)
-    clash = Resident.objects.filter(id_number_hash=digest)
+    # Every key's hash: during a key rotation some rows still carry a retired key's.
+    clash = Resident.objects.filter(id_number_hash__in=crypto.lookup_hashes(number))
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():

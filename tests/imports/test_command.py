@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -109,3 +111,34 @@ def test_purge_removes_old_files_and_keeps_the_jobs(county, tmp_path):
     import os
 
     assert not os.path.exists(stored) and not os.path.exists(rejected) and not cache_dir(job).exists()
+
+
+def test_purge_keeps_files_for_the_configured_days(county, tmp_path, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shanzhi.imports.models import ImportJob
+    from shanzhi.jobs import PERIODIC_JOBS
+
+    assert ["purge_imports"] in [job for job, _every in PERIODIC_JOBS]
+    path = write_csv(tmp_path / "h.csv", [HOUSEHOLD_HEADER, household_row(1)])
+    call("import", "households", str(path), "--mode", "good")
+    ImportJob.objects.update(created=timezone.now() - dt.timedelta(days=10))
+    settings.SHANZHI_IMPORT_KEEP_DAYS = 14
+    assert "0 files" in call("purge_imports")[1]
+    settings.SHANZHI_IMPORT_KEEP_DAYS = 7
+    assert "1 files" in call("purge_imports")[1]
+
+
+
+def test_the_upload_limit_is_read_from_the_environment():
+    import os
+
+    env = {**os.environ, "SHANZHI_IMPORT_MAX_MB": "5", "SHANZHI_IMPORT_KEEP_DAYS": "9"}
+    code = "from django.conf import settings as s; print(s.SHANZHI_IMPORT_MAX_BYTES, s.SHANZHI_IMPORT_KEEP_DAYS)"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "shanzhi.settings"}, capture_output=True, text=True, check=True,
+    )
+    assert result.stdout.split() == [str(5 * 1024 * 1024), "9"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shanzhi.core import crypto
 from shanzhi.core.audit import verify_chain
 from shanzhi.core.models import AuditLog
@@ -217,3 +219,26 @@ def test_resident_problems(county, tmp_path):
         (5, "unknown_choice"),
         (6, "out_of_scope"),
     }
+
+
+def test_during_a_key_rotation_rows_still_under_the_retired_key_are_found(county, tmp_path, settings):
+    """The county's residents are hashed with the derived key; a new key becomes current mid-rotation."""
+    from shanzhi.core.errors import InvalidInput
+    from shanzhi.people.services import add_resident
+
+    number = county.resident.id_number
+    settings.SHANZHI_FIELD_KEY = "a1" * 32  # the derived key is now a retired one
+    assert crypto.lookup_hash(number) != county.resident.id_number_hash
+    # The page/API service refuses the number as already registered …
+    with pytest.raises(InvalidInput) as refused:
+        add_resident(county.household, name="重复", id_number=number, actor=county.county_admin)
+    assert "id_number" in refused.value.fields
+    # … and so does an import, naming the household the number belongs to.
+    taken = household_row(6)
+    taken[3] = number
+    path = write_csv(tmp_path / "taken.csv", [HOUSEHOLD_HEADER, taken])
+    before = fingerprint()
+    job, report = run("households", path, county.township_officer)
+    assert not report.committed and fingerprint() == before
+    issue = next(i for i in job.issues if i["code"] == "id_registered")
+    assert "H0001" in issue["message"]

@@ -140,6 +140,20 @@ def _tags_label(names: list[str]) -> str:
     return "、".join(names)
 
 
+def residents_by_hash(rows: list[Row], plain: list[str], fields) -> dict[str, dict]:
+    """Existing residents whose ID number is among the rows' (``row.plan["hash"]``), by current hash.
+
+    During a key rotation a resident may still carry a retired key's hash; it is found
+    too and filed under the current one.
+    """
+    aliases = crypto.retired_hash_aliases(plain)
+    wanted = [row.plan["hash"] for row in rows if "hash" in row.plan] + list(aliases)
+    found = {}
+    for resident in Resident.objects.filter(id_number_hash__in=wanted).values(*fields):
+        found[aliases.get(resident["id_number_hash"], resident["id_number_hash"])] = resident
+    return found
+
+
 class _PeopleKind(Kind):
     permissions = ("people.add_household", "people.change_household", "people.add_resident", "people.change_resident")
     sheet_area_levels = (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE, AreaLevel.GRID)
@@ -322,16 +336,15 @@ class HouseholdsKind(_PeopleKind):
                 "id", "name", "id_prefix6", "id_last4", "household_id"
             )
         }
+        plain = []
         for row in rows:
             head_id = row.get("head_id_number")
             if isinstance(head_id, str):
                 row.plan["hash"] = crypto.lookup_hash(head_id)
-        by_hash = {
-            r["id_number_hash"]: r
-            for r in Resident.objects.filter(
-                id_number_hash__in=[row.plan["hash"] for row in rows if "hash" in row.plan]
-            ).values("id", "id_number_hash", "household_id", "household__number", "household__grid__path", "name")
-        }
+                plain.append(head_id)
+        by_hash = residents_by_hash(
+            rows, plain, ("id", "id_number_hash", "household_id", "household__number", "household__grid__path", "name")
+        )
         for row in rows:
             self._check_row(row, existing, tags_of, heads, by_hash)
 
@@ -779,10 +792,12 @@ class ResidentsKind(_PeopleKind):
             h["number"]: h
             for h in Household.objects.filter(number__in=numbers).values("id", "number", "grid__path", "head_id")
         }
+        plain = []
         for row in rows:
             value = row.get("id_number")
             if isinstance(value, str):
                 row.plan["hash"] = crypto.lookup_hash(value)
+                plain.append(value)
         fields = (
             "id",
             "id_number_hash",
@@ -801,12 +816,7 @@ class ResidentsKind(_PeopleKind):
             "birth_date",
             "gender",
         )
-        by_hash = {
-            r["id_number_hash"]: r
-            for r in Resident.objects.filter(
-                id_number_hash__in=[row.plan["hash"] for row in rows if "hash" in row.plan]
-            ).values(*fields)
-        }
+        by_hash = residents_by_hash(rows, plain, fields)
         masked_households = [
             households[row.values["household"]]["id"]
             for row in rows
