@@ -357,7 +357,7 @@ class CaseAttachment(models.Model):
 
     @property
     def extension(self) -> str:
-        from shanzhi.cases.uploads import EXTENSIONS
+        from shanzhi.core.uploads import EXTENSIONS
 
         return EXTENSIONS.get(self.content_type, "")
 

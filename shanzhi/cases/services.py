@@ -292,8 +292,59 @@ def _audit(verb: str, case: Case, actor, before: dict, **extra) -> None:
     audit.record(f"cases.case.{verb}", actor=actor, obj=case, before=old, after=new, **extra)
 
 
+def _transition(
+    case: Case,
+    to_status: str,
+    actor,
+    *,
+    action: str,
+    verb: str,
+    note: str = "",
+    event_department=None,
+    data: dict | None = None,
+    uploads: list[CheckedUpload] = (),
+    audit_extra: dict | None = None,
+    **changes,
+) -> CaseEvent:
+    """One step of the workflow once its input is valid: the conditional status UPDATE
+    (409 if someone moved the case first), the timeline event and the audit row.
+
+    ``changes`` are the case's fields the step sets; ``event_department`` is the
+    department the timeline shows the step for."""
+    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    source = case.status
+    _move(case, source, to_status, **changes)
+    event = _event(
+        case,
+        action,
+        actor,
+        from_status=source,
+        to_status=to_status,
+        note=note,
+        department=event_department,
+        data=data,
+        uploads=uploads,
+    )
+    _audit(verb, case, actor, before, **(audit_extra or {}))
+    return event
+
+
 def _uploads(attachments, field="attachments") -> list[CheckedUpload]:
     return check_uploads(attachments, field) if attachments else []
+
+
+def _checked_uploads(attachments, errors: dict) -> list[CheckedUpload]:
+    """The attachments, checked; problems go into ``errors`` with the other fields'."""
+    try:
+        return _uploads(attachments)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+        return []
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise InvalidInput(fields=errors)
 
 
 def _grid_path(case: Case) -> str:
@@ -455,13 +506,16 @@ def accept_case(case: Case, *, actor, note: str = "") -> Case:
     case = _begin(case, "accept", actor)
     errors: dict = {}
     note = _text(note, "note", errors, required=False, limit=MAX_NOTE)
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
-    now = timezone.now()
-    _move(case, CaseStatus.REPORTED, CaseStatus.ACCEPTED, accepted_at=now)
-    _event(case, EventAction.ACCEPTED, actor, from_status=CaseStatus.REPORTED, to_status=case.status, note=note)
-    _audit("accepted", case, actor, before)
+    _raise_if(errors)
+    _transition(
+        case,
+        CaseStatus.ACCEPTED,
+        actor,
+        action=EventAction.ACCEPTED,
+        verb="accepted",
+        note=note,
+        accepted_at=timezone.now(),
+    )
     return case
 
 
@@ -472,13 +526,17 @@ def reject_case(case: Case, *, reason: str, actor) -> Case:
     reason = _text(
         reason, "reason", errors, required=True, limit=500, message=_("Please give the reason for rejecting.")
     )
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
-    source = case.status
-    _move(case, source, CaseStatus.REJECTED, rejection_reason=reason, deadline=None)
-    _event(case, EventAction.REJECTED, actor, from_status=source, to_status=case.status, note=reason)
-    _audit("rejected", case, actor, before)
+    _raise_if(errors)
+    _transition(
+        case,
+        CaseStatus.REJECTED,
+        actor,
+        action=EventAction.REJECTED,
+        verb="rejected",
+        note=reason,
+        rejection_reason=reason,
+        deadline=None,
+    )
     return case
 
 
@@ -495,21 +553,19 @@ def merge_case(case: Case, *, into, actor, note: str = "") -> Case:
     elif target.status in (CaseStatus.MERGED, CaseStatus.REJECTED):
         errors["into"] = [_("That case is itself merged or rejected; choose the case that carries on.")]
     note = _text(note, "note", errors, required=False, limit=MAX_NOTE)
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
-    source = case.status
-    _move(case, source, CaseStatus.MERGED, merged_into=target, deadline=None)
-    _event(
+    _raise_if(errors)
+    _transition(
         case,
-        EventAction.MERGED,
+        CaseStatus.MERGED,
         actor,
-        from_status=source,
-        to_status=case.status,
+        action=EventAction.MERGED,
+        verb="merged",
         note=note,
         data={"into": target.number},
+        audit_extra={"into": target.number},
+        merged_into=target,
+        deadline=None,
     )
-    _audit("merged", case, actor, before, into=target.number)
     return case
 
 
@@ -521,34 +577,23 @@ def resolve_on_the_spot(case: Case, *, result: str, actor, attachments=()) -> Ca
     result = _text(
         result, "result", errors, required=True, limit=MAX_NOTE, message=_("Please describe how it was resolved.")
     )
-    try:
-        uploads = _uploads(attachments)
-    except InvalidInput as exc:
-        errors.update(exc.fields)
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    uploads = _checked_uploads(attachments, errors)
+    _raise_if(errors)
     now = timezone.now()
-    _move(
+    _transition(
         case,
-        CaseStatus.REPORTED,
         CaseStatus.CLOSED,
+        actor,
+        action=EventAction.RESOLVED_ON_THE_SPOT,
+        verb="resolved_on_the_spot",
+        note=result,
+        uploads=uploads,
         resolution=result,
         resolved_on_the_spot=True,
         resolved_at=now,
         closed_at=now,
         deadline=None,
     )
-    _event(
-        case,
-        EventAction.RESOLVED_ON_THE_SPOT,
-        actor,
-        from_status=CaseStatus.REPORTED,
-        to_status=CaseStatus.CLOSED,
-        note=result,
-        uploads=uploads,
-    )
-    _audit("resolved_on_the_spot", case, actor, before)
     case_closed.send(sender=Case, case=case)
     return case
 
@@ -604,13 +649,21 @@ def dispatch_case(
     elif resolution_deadline < check_in_deadline:
         errors["resolution_deadline"] = [_("The resolution deadline cannot be before the check-in deadline.")]
     note = _text(note, "note", errors, required=False, limit=MAX_NOTE)
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
-    _move(
+    _raise_if(errors)
+    _transition(
         case,
-        CaseStatus.ACCEPTED,
         CaseStatus.DISPATCHED,
+        actor,
+        action=EventAction.DISPATCHED,
+        verb="dispatched",
+        note=note,
+        event_department=department,
+        data={
+            "co_departments": [d.name for d in co],
+            "check_in_deadline": check_in_deadline,
+            "resolution_deadline": resolution_deadline,
+        },
+        audit_extra={"co_departments": [d.pk for d in co]},
         department=department,
         dispatched_at=now,
         check_in_deadline=check_in_deadline,
@@ -620,21 +673,6 @@ def dispatch_case(
     )
     CaseCoDepartment.objects.filter(case=case).delete()
     CaseCoDepartment.objects.bulk_create([CaseCoDepartment(case=case, department=d) for d in co])
-    _event(
-        case,
-        EventAction.DISPATCHED,
-        actor,
-        from_status=CaseStatus.ACCEPTED,
-        to_status=CaseStatus.DISPATCHED,
-        note=note,
-        department=department,
-        data={
-            "co_departments": [d.name for d in co],
-            "check_in_deadline": check_in_deadline,
-            "resolution_deadline": resolution_deadline,
-        },
-    )
-    _audit("dispatched", case, actor, before, co_departments=[d.pk for d in co])
     notify.notify(
         notify.department_users([department.pk, *[d.pk for d in co]]),
         kind=NotificationKind.DISPATCHED,
@@ -653,28 +691,20 @@ def check_in_case(case: Case, *, actor, note: str = "") -> Case:
     _require_own_department(case, actor)
     errors: dict = {}
     note = _text(note, "note", errors, required=False, limit=MAX_NOTE)
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    _raise_if(errors)
     now = timezone.now()
-    _move(
+    _transition(
         case,
-        CaseStatus.DISPATCHED,
         CaseStatus.CHECKED_IN,
+        actor,
+        action=EventAction.CHECKED_IN,
+        verb="checked_in",
+        note=note,
+        event_department=case.department,
+        data={"late": bool(case.check_in_deadline and now > case.check_in_deadline)},
         checked_in_at=case.checked_in_at or now,
         deadline=case.resolution_deadline,
     )
-    _event(
-        case,
-        EventAction.CHECKED_IN,
-        actor,
-        from_status=CaseStatus.DISPATCHED,
-        to_status=CaseStatus.CHECKED_IN,
-        note=note,
-        department=case.department,
-        data={"late": bool(case.check_in_deadline and now > case.check_in_deadline)},
-    )
-    _audit("checked_in", case, actor, before)
     return case
 
 
@@ -687,30 +717,22 @@ def return_case(case: Case, *, reason: str, actor) -> Case:
     reason = _text(
         reason, "reason", errors, required=True, limit=500, message=_("Please say why this is not your department's.")
     )
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    _raise_if(errors)
     department = case.department
-    _move(
+    _transition(
         case,
-        CaseStatus.DISPATCHED,
         CaseStatus.ACCEPTED,
+        actor,
+        action=EventAction.RETURNED,
+        verb="returned",
+        note=reason,
+        event_department=department,
         department=None,
         check_in_deadline=None,
         resolution_deadline=None,
         deadline=None,
     )
     CaseCoDepartment.objects.filter(case=case).delete()
-    _event(
-        case,
-        EventAction.RETURNED,
-        actor,
-        from_status=CaseStatus.DISPATCHED,
-        to_status=CaseStatus.ACCEPTED,
-        note=reason,
-        department=department,
-    )
-    _audit("returned", case, actor, before)
     notify.notify(
         notify.command_centre_users(_grid_path(case)),
         kind=NotificationKind.RETURNED,
@@ -728,28 +750,23 @@ def resolve_case(case: Case, *, result: str, actor, attachments=()) -> Case:
     _require_own_department(case, actor)
     errors: dict = {}
     result = _text(result, "result", errors, required=True, limit=MAX_NOTE, message=_("Please describe the result."))
-    try:
-        uploads = _uploads(attachments)
-    except InvalidInput as exc:
-        errors.update(exc.fields)
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    uploads = _checked_uploads(attachments, errors)
+    _raise_if(errors)
     now = timezone.now()
-    late = bool(case.deadline and now > case.deadline)
-    _move(case, CaseStatus.CHECKED_IN, CaseStatus.RESOLVED, resolution=result, resolved_at=now, deadline=None)
-    _event(
+    _transition(
         case,
-        EventAction.RESOLVED,
+        CaseStatus.RESOLVED,
         actor,
-        from_status=CaseStatus.CHECKED_IN,
-        to_status=CaseStatus.RESOLVED,
+        action=EventAction.RESOLVED,
+        verb="resolved",
         note=result,
-        department=case.department,
+        event_department=case.department,
         uploads=uploads,
-        data={"late": late},
+        data={"late": bool(case.deadline and now > case.deadline)},
+        resolution=result,
+        resolved_at=now,
+        deadline=None,
     )
-    _audit("resolved", case, actor, before)
     notify.notify(
         notify.command_centre_users(_grid_path(case)),
         kind=NotificationKind.FOLLOW_UP_DUE,
@@ -768,31 +785,23 @@ def put_on_hold(case: Case, *, reason: str, actor, calendar: WorkingCalendar | N
     reason = _text(
         reason, "reason", errors, required=True, limit=500, message=_("Please give the reason for the hold.")
     )
-    if errors:
-        raise InvalidInput(fields=errors)
+    _raise_if(errors)
     calendar = calendar or WorkingCalendar.load()
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
     now = timezone.now()
     remaining = calendar.remaining_seconds(now, case.deadline, case.resolution_unit) if case.deadline else None
-    _move(
+    _transition(
         case,
-        CaseStatus.CHECKED_IN,
         CaseStatus.ON_HOLD,
+        actor,
+        action=EventAction.PUT_ON_HOLD,
+        verb="put_on_hold",
+        note=reason,
+        event_department=case.department,
+        data={"remaining_seconds": remaining},
         on_hold_since=now,
         hold_remaining_seconds=remaining,
         deadline=None,
     )
-    _event(
-        case,
-        EventAction.PUT_ON_HOLD,
-        actor,
-        from_status=CaseStatus.CHECKED_IN,
-        to_status=CaseStatus.ON_HOLD,
-        note=reason,
-        department=case.department,
-        data={"remaining_seconds": remaining},
-    )
-    _audit("put_on_hold", case, actor, before)
     return case
 
 
@@ -803,35 +812,27 @@ def resume_case(case: Case, *, actor, note: str = "", calendar: WorkingCalendar 
     _require_own_department(case, actor)
     errors: dict = {}
     note = _text(note, "note", errors, required=False, limit=MAX_NOTE)
-    if errors:
-        raise InvalidInput(fields=errors)
+    _raise_if(errors)
     calendar = calendar or WorkingCalendar.load()
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
     now = timezone.now()
     new_deadline = None
     if case.hold_remaining_seconds is not None:
         new_deadline = calendar.resume_deadline(now, case.hold_remaining_seconds, case.resolution_unit)
     held = int((now - case.on_hold_since).total_seconds()) if case.on_hold_since else 0
-    _move(
+    _transition(
         case,
-        CaseStatus.ON_HOLD,
         CaseStatus.CHECKED_IN,
+        actor,
+        action=EventAction.RESUMED,
+        verb="resumed",
+        note=note,
+        event_department=case.department,
+        data={"held_seconds": held, "resolution_deadline": new_deadline},
         on_hold_since=None,
         hold_remaining_seconds=None,
         deadline=new_deadline,
         resolution_deadline=new_deadline or case.resolution_deadline,
     )
-    _event(
-        case,
-        EventAction.RESUMED,
-        actor,
-        from_status=CaseStatus.ON_HOLD,
-        to_status=CaseStatus.CHECKED_IN,
-        note=note,
-        department=case.department,
-        data={"held_seconds": held, "resolution_deadline": new_deadline},
-    )
-    _audit("resumed", case, actor, before)
     return case
 
 
@@ -851,14 +852,20 @@ def follow_up_case(case: Case, *, satisfied: bool, note: str, actor, calendar: W
         limit=MAX_NOTE,
         message=_("Please write down what the reporter said."),
     )
-    if errors:
-        raise InvalidInput(fields=errors)
-    before = audit.snapshot(case, CASE_AUDIT_FIELDS)
+    _raise_if(errors)
     now = timezone.now()
     if satisfied:
-        _move(case, CaseStatus.RESOLVED, CaseStatus.CLOSED, satisfied=True, closed_at=now, deadline=None)
-        _event(case, EventAction.CLOSED, actor, from_status=CaseStatus.RESOLVED, to_status=CaseStatus.CLOSED, note=note)
-        _audit("closed", case, actor, before)
+        _transition(
+            case,
+            CaseStatus.CLOSED,
+            actor,
+            action=EventAction.CLOSED,
+            verb="closed",
+            note=note,
+            satisfied=True,
+            closed_at=now,
+            deadline=None,
+        )
         case_closed.send(sender=Case, case=case)
         return case
 
@@ -866,10 +873,15 @@ def follow_up_case(case: Case, *, satisfied: bool, note: str, actor, calendar: W
     category = case.category
     check_in_deadline = calendar.deadline(now, category.check_in_limit, category.check_in_unit)
     resolution_deadline = calendar.deadline(now, category.resolution_limit, category.resolution_unit)
-    _move(
+    _transition(
         case,
-        CaseStatus.RESOLVED,
         CaseStatus.DISPATCHED,
+        actor,
+        action=EventAction.REOPENED,
+        verb="reopened",
+        note=note,
+        event_department=case.department,
+        data={"reopen_count": case.reopen_count + 1, "resolution_deadline": resolution_deadline},
         satisfied=False,
         reopen_count=case.reopen_count + 1,
         check_in_deadline=check_in_deadline,
@@ -877,17 +889,6 @@ def follow_up_case(case: Case, *, satisfied: bool, note: str, actor, calendar: W
         resolution_unit=category.resolution_unit,
         deadline=check_in_deadline,
     )
-    _event(
-        case,
-        EventAction.REOPENED,
-        actor,
-        from_status=CaseStatus.RESOLVED,
-        to_status=CaseStatus.DISPATCHED,
-        note=note,
-        department=case.department,
-        data={"reopen_count": case.reopen_count, "resolution_deadline": resolution_deadline},
-    )
-    _audit("reopened", case, actor, before)
     co_ids = list(CaseCoDepartment.objects.filter(case=case).values_list("department_id", flat=True))
     notify.notify(
         notify.department_users([case.department_id, *co_ids]),
@@ -907,12 +908,8 @@ def supervise_case(case: Case, *, note: str, actor, attachments=()) -> Case:
     case = _begin(case, "supervise", actor)
     errors: dict = {}
     note = _text(note, "note", errors, required=True, limit=MAX_NOTE, message=_("Please write the supervision note."))
-    try:
-        uploads = _uploads(attachments)
-    except InvalidInput as exc:
-        errors.update(exc.fields)
-    if errors:
-        raise InvalidInput(fields=errors)
+    uploads = _checked_uploads(attachments, errors)
+    _raise_if(errors)
     _event(case, EventAction.SUPERVISED, actor, note=note, department=case.department, uploads=uploads)
     audit.record("cases.case.supervised", actor=actor, obj=case, note=note[:200])
     co_ids = list(CaseCoDepartment.objects.filter(case=case).values_list("department_id", flat=True))

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -529,7 +529,7 @@ def post_worker(request, payload: WorkerIn):
         phone=payload.phone,
         start_date=payload.start_date,
     )
-    return 201, _worker_detail(user, worker.pk)
+    return Status(201, _worker_detail(user, worker.pk))
 
 
 @router.get(
@@ -569,7 +569,7 @@ def post_assignment(request, worker_id: int, payload: AssignIn):
     services.assign_worker_to_grid(
         worker, grid, lead=payload.is_lead, start_date=payload.start_date, note=payload.note, actor=user
     )
-    return 201, _worker_detail(user, worker.pk)
+    return Status(201, _worker_detail(user, worker.pk))
 
 
 @router.post(
@@ -669,7 +669,7 @@ def post_duty(request, payload: DutyIn):
     data = payload.dict()
     kinds = data.pop("kinds")
     duty = services.create_duty(actor=request.auth, **data, **_kind_flags(kinds))
-    return 201, duty_out(duty)
+    return Status(201, duty_out(duty))
 
 
 @router.patch("/gridwork/duties/{duty_id}", response={200: DutyOut, **ERRORS}, summary="Edit a duty")
@@ -801,7 +801,7 @@ def post_visit(request, payload: VisitIn):
         payload=payload.dict(),
         run=run,
     )
-    return status, body
+    return Status(status, body)
 
 
 @router.get("/gridwork/visits/{visit_id}", response={200: VisitOut, **ERRORS}, summary="One visit")
@@ -819,7 +819,7 @@ def post_visit_photos(request, visit_id: int, photos: File[list[UploadedFile]]):
     user = request.auth
     visit = get_in_scope(Visit.objects, user, pk=visit_id)
     services.add_visit_photos(visit, photos=photos, actor=user)
-    return 201, _visit_detail(user, visit.pk)
+    return Status(201, _visit_detail(user, visit.pk))
 
 
 @router.post(
@@ -833,7 +833,7 @@ def post_visit_case(request, visit_id: int, payload: CaseIn):
         raise Forbidden()
     visit = get_in_scope(Visit.objects, user, pk=visit_id)
     services.raise_case_from_visit(visit, actor=user, **payload.dict())
-    return 201, _visit_detail(user, visit.pk)
+    return Status(201, _visit_detail(user, visit.pk))
 
 
 # --- care list ------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
-import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from shanzhi.areas.choices import AreaLevel
 from shanzhi.areas.models import Area
-from shanzhi.core import audit
+from shanzhi.core import audit, uploads
 from shanzhi.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shanzhi.core.scoping import ensure_in_scope
+from shanzhi.core.uploads import CheckedUpload
 from shanzhi.core.validators import validate_phone
 from shanzhi.gridwork.choices import (
     DutyCategory,
@@ -66,7 +66,6 @@ SCHEME_WEIGHT_FIELDS = [
     "weight_manual",
 ]
 SCHEME_OTHER_FIELDS = ["target_cases_reported", "target_resolved_on_the_spot", "red_flags_per_township", "close_on_day"]
-PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 PHOTOS_PER_VISIT = 6
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -483,42 +482,11 @@ def grids_served(worker: GridWorker, on: dt.date) -> list[Area]:
     return list(Area.objects.filter(pk__in=ids).order_by("path"))
 
 
-def photo_content_type(data: bytes) -> str | None:
-    for magic, content_type in PHOTO_TYPES.items():
-        if data.startswith(magic):
-            return content_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def check_photos(photos) -> list[tuple[bytes, str]]:
-    """Read and check uploaded photos before anything is written: (bytes, content type) each."""
-    checked = []
-    photos = list(photos or [])
-    if len(photos) > PHOTOS_PER_VISIT:
-        raise InvalidInput(fields={"photos": _("At most %(n)d photos per visit.") % {"n": PHOTOS_PER_VISIT}})
-    for upload in photos:
-        size = getattr(upload, "size", None)
-        if size is not None and size > PHOTO_MAX_BYTES:
-            raise InvalidInput(
-                fields={"photos": _("%(name)s is larger than 8 MB.") % {"name": getattr(upload, "name", "")}}
-            )
-        data = upload.read()
-        if len(data) > PHOTO_MAX_BYTES:
-            raise InvalidInput(
-                fields={"photos": _("%(name)s is larger than 8 MB.") % {"name": getattr(upload, "name", "")}}
-            )
-        content_type = photo_content_type(data)
-        if content_type is None:
-            raise InvalidInput(
-                fields={
-                    "photos": _("%(name)s is not a photo: JPEG, PNG or WebP only.")
-                    % {"name": getattr(upload, "name", "")}
-                }
-            )
-        checked.append((data, content_type))
-    return checked
+def check_photos(photos) -> list[CheckedUpload]:
+    """Read and check uploaded photos (JPEG, PNG, WebP) before anything is written."""
+    return uploads.check_files(
+        photos, field="photos", accept=uploads.PHOTOS, max_bytes=PHOTO_MAX_BYTES, max_count=PHOTOS_PER_VISIT
+    )
 
 
 def closed_month_for(grid: Area, day: dt.date) -> bool:
@@ -672,11 +640,9 @@ def _store_photos(visit: Visit, checked) -> list[VisitPhoto]:
     from django.core.files.base import ContentFile
 
     saved = []
-    for data, content_type in checked:
-        photo = VisitPhoto(
-            visit=visit, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest()
-        )
-        photo.file.save("photo", ContentFile(data), save=False)
+    for upload in checked:
+        photo = VisitPhoto(visit=visit, content_type=upload.content_type, size=upload.size, sha256=upload.sha256)
+        photo.file.save("photo", ContentFile(upload.content), save=False)
         written = _written_photos.get()
         if written is not None:
             written.append((photo.file.storage, photo.file.name))

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from shanzhi.areas.models import Area
@@ -328,8 +328,10 @@ def post_entries(request, payload: EntryIn):
         rows = PointsEntry.objects.filter(pk__in=[e.pk for e in entries]).select_related("state", "rule")
         return 201, [entry_out(e) for e in rows.order_by("seq")]
 
-    return run_idempotent(
-        user=user, operation="points.entries", key=key_from_request(request), payload=payload.dict(), run=run
+    return Status(
+        *run_idempotent(
+            user=user, operation="points.entries", key=key_from_request(request), payload=payload.dict(), run=run
+        )
     )
 
 
@@ -384,7 +386,7 @@ def appeal_out(a: Appeal) -> dict:
 )
 def post_appeal(request, entry_id: int, payload: ReasonIn):
     appeal = services.appeal_entry(_entry(request, entry_id), actor=request.auth, reason=payload.reason)
-    return 201, appeal_out(appeal)
+    return Status(201, appeal_out(appeal))
 
 
 @router.post(
@@ -489,7 +491,7 @@ def post_item(request, payload: ItemIn):
     item = services.create_item(
         shop, actor=user, name=payload.name, points_price=payload.points_price, stock=payload.stock
     )
-    return 201, item_out(item)
+    return Status(201, item_out(item))
 
 
 def redemption_out(redemption: Redemption) -> dict:
@@ -531,8 +533,10 @@ def post_redemption(request, payload: RedemptionIn):
         )
         return 201, redemption_out(redemption)
 
-    return run_idempotent(
-        user=user, operation="points.redemption", key=key_from_request(request), payload=payload.dict(), run=run
+    return Status(
+        *run_idempotent(
+            user=user, operation="points.redemption", key=key_from_request(request), payload=payload.dict(), run=run
+        )
     )
 
 

@@ -105,7 +105,7 @@ def test_report_form_errors_are_shown_by_the_fields_and_nothing_is_saved(cc, pag
         },
     )
     page = response.content.decode()
-    assert "virus.jpg 不是可接受的文件类型" in page and 'data-field="photos"' in page
+    assert "virus.jpg 不是可接受的文件" in page and 'data-field="photos"' in page
     response = client.post(
         "/cases/new/",
         {"form_token": "tok-4", "category": "infrastructure", "description": "x", "grid": cc.far_grid.pk},
