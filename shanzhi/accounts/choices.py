@@ -24,3 +24,8 @@ ROLE_SCOPE_LEVEL = {
     Role.VILLAGER: "household",
     Role.SUPERVISOR: "township",
 }
+
+# The levels a role's area may be at: the first is the usual one (ROLE_SCOPE_LEVEL).
+# A county's discipline inspection office supervises escalated cases county-wide.
+ROLE_SCOPE_LEVELS = {role: (level,) for role, level in ROLE_SCOPE_LEVEL.items()}
+ROLE_SCOPE_LEVELS[Role.SUPERVISOR] = ("township", "county")

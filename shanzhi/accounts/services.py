@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shanzhi.accounts.choices import ROLE_SCOPE_LEVEL, Role
+from shanzhi.accounts.choices import ROLE_SCOPE_LEVEL, ROLE_SCOPE_LEVELS, Role
 from shanzhi.accounts.models import APIToken, RoleAssignment, User
+from shanzhi.areas.choices import AreaLevel
 from shanzhi.core import audit
 from shanzhi.core.errors import Conflict, InvalidInput
 from shanzhi.core.validators import validate_phone
@@ -71,8 +72,10 @@ def assign_role(
         if household is None:
             raise InvalidInput(fields={"household": _("A villager account must be linked to a household.")})
     else:
-        if area is None or area.level != level:
-            raise InvalidInput(fields={"area": _("This role must be linked to a %(level)s.") % {"level": level}})
+        levels = ROLE_SCOPE_LEVELS[role]
+        if area is None or area.level not in levels:
+            names = _(" or ").join(str(AreaLevel(name).label) for name in levels)
+            raise InvalidInput(fields={"area": _("This role must be linked to a %(level)s.") % {"level": names}})
     assignment = RoleAssignment.objects.create(
         user=user,
         role=role,

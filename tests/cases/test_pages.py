@@ -227,3 +227,25 @@ def test_list_filters_on_the_page(cc, page_as):
     assert "<html" not in partial and "路灯不亮" in partial
     bad = client.get("/cases/", {"area": cc.far_village.pk}).content.decode()
     assert "未知区域" in bad
+
+
+def test_a_county_supervisor_sees_escalated_cases_of_every_township(cc, page_as, client):
+    from shanzhi.accounts.choices import Role
+    from shanzhi.accounts.services import assign_role, create_user
+    from shanzhi.core.errors import InvalidInput
+
+    near, far = new_case(cc, title="永和村道塌陷"), new_case(cc, title="阿北村桥梁开裂", grid=cc.far_grid, actor=cc.other_township_officer)
+    quiet = new_case(cc, title="未升级的事件")
+    Case.objects.filter(pk__in=[near.pk, far.pk]).update(escalation_level=1)
+    inspector = create_user(username="county_inspector", password="shanzhi-test-pw", display_name="县纪委督导")
+    assign_role(inspector, Role.SUPERVISOR, area=cc.county)
+    assert set(Case.objects.for_user(fresh(inspector)).values_list("pk", flat=True)) == {near.pk, far.pk}
+    client.force_login(inspector)
+    board = client.get("/cases/supervision/?tab=township").content.decode()
+    assert near.title in board and far.title in board and quiet.title not in board
+    # A village is not a level supervision is organised at; the message names the levels in Chinese.
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(InvalidInput) as refused:
+        assign_role(inspector, Role.SUPERVISOR, area=cc.village)
+    assert "乡镇或县" in str(refused.value.fields["area"])

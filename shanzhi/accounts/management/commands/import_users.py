@@ -18,7 +18,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from shanzhi.accounts.choices import ROLE_SCOPE_LEVEL
+from shanzhi.accounts.choices import ROLE_SCOPE_LEVEL, ROLE_SCOPE_LEVELS
 from shanzhi.accounts.services import assign_role, create_user
 from shanzhi.areas.models import Area, Department
 from shanzhi.core.errors import DomainError
@@ -40,7 +40,7 @@ def _target(role: str, scope: str) -> dict:
         return {"department": Department.objects.get(code=scope)}
     if level == "household":
         return {"household": Household.objects.get(number=scope)}
-    return {"area": Area.objects.get(code=scope, level=level)}
+    return {"area": Area.objects.get(code=scope, level__in=ROLE_SCOPE_LEVELS[role])}
 
 
 class Command(BaseCommand):
