@@ -136,6 +136,7 @@ def _register_routers():
     from shanzhi.cases.api import router as cases_router
     from shanzhi.dashboard.api import router as dashboard_router
     from shanzhi.deliberation.api import router as deliberation_router
+    from shanzhi.field.api import router as field_router
     from shanzhi.gridwork.api import router as gridwork_router
     from shanzhi.imports.api import router as imports_router
     from shanzhi.people.api import router as people_router
@@ -150,6 +151,7 @@ def _register_routers():
     api.add_router("/", cases_router)
     api.add_router("/", gridwork_router)
     api.add_router("/", imports_router)
+    api.add_router("/", field_router)  # /field/snapshot, /field/cases, /field/visits, /field/points
 
 
 _register_routers()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "shanzhi.points",
     "shanzhi.dashboard",
     "shanzhi.imports",
+    "shanzhi.field",
 ]
 
 MIDDLEWARE = [

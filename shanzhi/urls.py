@@ -16,6 +16,7 @@ urlpatterns = [
     path("deliberation/", include("shanzhi.deliberation.urls")),
     path("points/", include("shanzhi.points.urls")),
     path("imports/", include("shanzhi.imports.urls")),
+    path("field/", include("shanzhi.field.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

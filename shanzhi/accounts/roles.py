@@ -55,6 +55,8 @@ POINTS_TOWNSHIP = {
 }
 POINTS_COUNTY = {*POINTS_VILLAGE, *POINTS_TOWNSHIP, "points.manage_rule_templates"}
 
+FIELD_APP = {"field.use_field_app"}  # the offline phone app at /field/
+
 STAFF_PEOPLE_WRITE = {
     "people.add_household",
     "people.change_household",
@@ -108,9 +110,23 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "deliberation.set_quorum_rule",
         *POINTS_VILLAGE,
         "imports.import_data",
+        *FIELD_APP,
     },
-    Role.VILLAGE_CADRE: {*STAFF_PEOPLE_WRITE, *CASES_AREA_STAFF, *DELIBERATION_RUN, *POINTS_SHOPKEEPER},
-    Role.GRID_WORKER: {*STAFF_PEOPLE_WRITE, *CASES_AREA_STAFF, *DELIBERATION_VIEW, *GRIDWORK_FIELD, *POINTS_RECORD},
+    Role.VILLAGE_CADRE: {
+        *STAFF_PEOPLE_WRITE,
+        *CASES_AREA_STAFF,
+        *DELIBERATION_RUN,
+        *POINTS_SHOPKEEPER,
+        *FIELD_APP,
+    },
+    Role.GRID_WORKER: {
+        *STAFF_PEOPLE_WRITE,
+        *CASES_AREA_STAFF,
+        *DELIBERATION_VIEW,
+        *GRIDWORK_FIELD,
+        *POINTS_RECORD,
+        *FIELD_APP,
+    },
     Role.VILLAGER: {*CASES_REPORT, "deliberation.raise_topic", "points.appeal_entry"},
     Role.SUPERVISOR: {"cases.supervise_case"},
 }
