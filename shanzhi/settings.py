@@ -94,6 +94,10 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------
 SQLITE_PATH = Path(env_str("SHANZHI_SQLITE_PATH", str(VAR_DIR / "shanzhi.sqlite3")))
 SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SHANZHI_SQLITE_BUSY_TIMEOUT", 10, minimum=5, maximum=300)
+# FULL: a commit the app has answered survives a power cut (docs/decisions/0006-sqlite-synchronous-full.md).
+SQLITE_SYNCHRONOUS = env_str("SHANZHI_SQLITE_SYNCHRONOUS", "FULL").upper()
+if SQLITE_SYNCHRONOUS not in ("FULL", "EXTRA", "NORMAL"):
+    raise ConfigurationError(f"SHANZHI_SQLITE_SYNCHRONOUS={SQLITE_SYNCHRONOUS!r}: use FULL, EXTRA or NORMAL")
 _database_url = env_database_url("DATABASE_URL")
 # Name of the throw-away test database (a file in var/ on SQLite): parallel runs set their own.
 TEST_DB_NAME = env_str("SHANZHI_TEST_DB_NAME", "test_shanzhi")
@@ -112,7 +116,7 @@ else:
                 "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
+                    f"PRAGMA synchronous={SQLITE_SYNCHRONOUS};"
                     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000};"
                     "PRAGMA foreign_keys=ON;"
                 ),

@@ -14,11 +14,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 
 from shanzhi.areas.models import Area
-from shanzhi.points.choices import EntryKind, PeriodKind
-from shanzhi.points.models import EntryEvent, HouseholdPoints, LedgerHead, PeriodPoints, PointsEntry
+from shanzhi.core.errors import NotFound
+from shanzhi.points.choices import EntryKind, EntryStatus, PeriodKind
+from shanzhi.points.models import (
+    EntryEvent,
+    HouseholdPoints,
+    LedgerHead,
+    PeriodPoints,
+    PointsEntry,
+    ShopItem,
+    VillageSettings,
+)
 from shanzhi.points.periods import period_start
 
 SEPARATOR = "\x1f"
@@ -78,16 +88,178 @@ def event_payload(ev: EntryEvent) -> str:
     )
 
 
+# --- statements of the hot path ------------------------------------------------------
+#
+# One posting is a handful of single-row statements. Through the ORM each costs far more
+# Python (query building and compiling) than the database's work, so the ledger's own
+# single-row writes are plain SQL, built once per model from the model's fields and fed
+# values the fields prepare exactly as ``save()`` prepares them.
+
+_INSERTS: dict[tuple[type, str], tuple] = {}
+# Fields whose prepared value is the Python value itself when it is a str, int, bool or None.
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+_PLAIN_VALUES = (str, int, bool, type(None))
+
+
+def _insert_plan(model) -> tuple:
+    key = (model, connection.vendor)
+    plan = _INSERTS.get(key)
+    if plan is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        auto = isinstance(meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+        fields = [f for f in meta.concrete_fields if not (auto and f.primary_key)]
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names come from the model
+            quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+        )
+        if auto:
+            sql += f" RETURNING {quote(meta.pk.column)}"
+        columns = [(f.attname, f, isinstance(f, _PLAIN_FIELDS)) for f in fields]
+        stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        plan = _INSERTS[key] = (sql, columns, stamped, auto)
+    return plan
+
+
+def insert_row(obj: models.Model) -> models.Model:
+    """INSERT one new model instance (its pk read back), without the ORM's query building.
+
+    For rows of the ledger's own tables that no signal listens to; append-only rows are
+    only ever inserted, so this is all their ``save()`` would do. Values are prepared by
+    their fields as ``save()`` prepares them (plain str, int and bool values go in as they are).
+    """
+    sql, columns, stamped, auto = _insert_plan(type(obj))
+    if stamped:
+        now = timezone.now()
+        for attname in stamped:
+            setattr(obj, attname, now)
+    values = obj.__dict__
+    params = []
+    for attname, field, plain in columns:
+        value = values[attname] if attname in values else getattr(obj, attname)
+        params.append(value if plain and type(value) in _PLAIN_VALUES else field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if auto:
+            obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+DEFAULT_NOTICE_DAYS = VillageSettings._meta.get_field("notice_days").default
+
+
+def household_grids(ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Household id → (village id, grid path), read in one statement."""
+    marks = ", ".join(["%s"] * len(ids))
+    sql = "SELECT h.id, g.parent_id, g.path FROM people_household h JOIN areas_area g ON g.id = h.grid_id"
+    sql += f" WHERE h.id IN ({marks})"  # placeholders only
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+
+
+def rule_points_used(rule_id: int, household_ids: list[int], first: dt.date, last: dt.date) -> dict[int, int]:
+    """Points each household got by a rule between two days, counting entries not voided (for caps)."""
+    marks = ", ".join(["%s"] * len(household_ids))
+    adapt = connection.ops.adapt_datefield_value
+    sql = (  # noqa: S608, UP032 - placeholders only
+        "SELECT e.household_id, SUM(e.delta) FROM points_pointsentry e"
+        " LEFT JOIN points_entrystate s ON s.entry_id = e.id"
+        " WHERE e.rule_id = %s AND e.household_id IN ({}) AND e.kind IN (%s, %s)"
+        " AND e.occurred_on >= %s AND e.occurred_on <= %s"
+        " AND (s.status IS NULL OR s.status <> %s) GROUP BY e.household_id"
+    ).format(marks)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rule_id, *household_ids, *RULE_KINDS, adapt(first), adapt(last), EntryStatus.VOIDED])
+        return {row[0]: row[1] for row in cursor.fetchall()}
+
+
+def shop_area(shop_id: int) -> tuple[str, bool]:
+    """(area path, open) of a shop, read in one statement; NotFound if it is gone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.path, s.active FROM points_shop s JOIN areas_area a ON a.id = s.area_id WHERE s.id = %s",
+            [shop_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    return row[0], bool(row[1])
+
+
+def _for_update() -> str:
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def locked_spendable(household_id: int) -> int:
+    """The household's spendable points, its balance row locked (0 if it has none yet)."""
+    sql = "SELECT spendable FROM points_householdpoints WHERE household_id = %s" + _for_update()  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [household_id])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def locked_items(shop_id: int, item_ids: list[int]) -> list[ShopItem]:
+    """The shop's items among ``item_ids``, locked in id order."""
+    marks = ", ".join(["%s"] * len(item_ids))
+    sql = (  # noqa: S608, UP032 - placeholders only
+        "SELECT id, name, points_price, stock, active FROM points_shopitem"
+        " WHERE shop_id = %s AND id IN ({}) ORDER BY id"
+    ).format(marks) + _for_update()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [shop_id, *item_ids])
+        rows = cursor.fetchall()
+    items = []
+    for pk, name, price, stock, active in rows:
+        item = ShopItem(id=pk, shop_id=shop_id, name=name, points_price=price, stock=stock, active=bool(active))
+        item._state.adding = False
+        item._state.db = connection.alias
+        items.append(item)
+    return items
+
+
+def take_stock(item_id: int, quantity: int) -> bool:
+    """Decrement an item's stock if enough is left; False if not."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE points_shopitem SET stock = stock - %s WHERE id = %s AND stock >= %s", [quantity, item_id, quantity]
+        )
+        return cursor.rowcount == 1
+
+
+def _head_sql() -> str:
+    sql = (
+        "SELECT h.entry_seq, h.entry_hash, h.event_seq, h.event_hash, s.notice_days"
+        " FROM points_ledgerhead h LEFT JOIN points_villagesettings s ON s.village_id = h.village_id"
+        " WHERE h.village_id = %s"
+    )
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF h"
+    return sql
+
+
 def lock_head(village_id: int) -> LedgerHead:
-    """The village's chain head, locked for this transaction (created on first use)."""
-    head = LedgerHead.objects.select_for_update().filter(village_id=village_id).first()
-    if head is None:
-        try:
-            with transaction.atomic():
-                LedgerHead.objects.create(village_id=village_id)
-        except IntegrityError:
-            pass  # created by a concurrent first writer
-        head = LedgerHead.objects.select_for_update().get(village_id=village_id)
+    """The village's chain head, locked for this transaction (created on first use).
+
+    ``head.notice_days`` is the village's public notice setting, read in the same statement.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql(), [village_id])
+        row = cursor.fetchone()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    LedgerHead.objects.create(village_id=village_id)
+            except IntegrityError:
+                pass  # created by a concurrent first writer
+            cursor.execute(_head_sql(), [village_id])
+            row = cursor.fetchone()
+    head = LedgerHead(village_id=village_id, entry_seq=row[0], entry_hash=row[1], event_seq=row[2], event_hash=row[3])
+    head._state.adding = False
+    head._state.db = connection.alias
+    head.notice_days = row[4] if row[4] is not None else DEFAULT_NOTICE_DAYS
     return head
 
 
@@ -115,7 +287,7 @@ def chain_events(head: LedgerHead, events: list[EntryEvent]) -> None:
 def append_entries(head: LedgerHead, entries: list[PointsEntry]) -> list[PointsEntry]:
     chain_entries(head, entries)
     if len(entries) == 1:
-        entries[0].save()
+        insert_row(entries[0])
     else:
         PointsEntry.objects.bulk_create(entries)
     return entries
@@ -124,14 +296,19 @@ def append_entries(head: LedgerHead, entries: list[PointsEntry]) -> list[PointsE
 def append_events(head: LedgerHead, events: list[EntryEvent]) -> list[EntryEvent]:
     chain_events(head, events)
     if len(events) == 1:
-        events[0].save()
+        insert_row(events[0])
     elif events:
         EntryEvent.objects.bulk_create(events)
     return events
 
 
 def save_head(head: LedgerHead) -> None:
-    head.save(update_fields=["entry_seq", "entry_hash", "event_seq", "event_hash"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE points_ledgerhead SET entry_seq = %s, entry_hash = %s, event_seq = %s, event_hash = %s"
+            " WHERE village_id = %s",
+            [head.entry_seq, head.entry_hash, head.event_seq, head.event_hash, head.village_id],
+        )
 
 
 # --- projections ------------------------------------------------------------------
@@ -195,6 +372,15 @@ def area_chain(village_id: int) -> tuple[int, int]:
     return township_id, county_id
 
 
+# Held points are a PositiveIntegerField: its CHECK refuses a negative result.
+BALANCE_UPDATE = (
+    "UPDATE points_householdpoints SET balance = balance + %s, held = held + %s,"
+    " earned_lifetime = earned_lifetime + %s,"
+    " spendable = CASE WHEN balance + %s - (held + %s) > 0 THEN balance + %s - (held + %s) ELSE 0 END,"
+    " updated = %s WHERE household_id = %s RETURNING balance, held, spendable, earned_lifetime"
+)
+
+
 def apply_effects(village_id: int, effects: list[Effect | None]) -> dict[int, HouseholdPoints]:
     """Move balances and period totals; the caller holds the village head lock."""
     effects = [e for e in effects if e is not None]
@@ -206,24 +392,43 @@ def apply_effects(village_id: int, effects: list[Effect | None]) -> dict[int, Ho
         t[0] += e.balance
         t[1] += e.held
         t[2] += e.earned
-    rows = {
-        r.household_id: r
-        for r in HouseholdPoints.objects.select_for_update().filter(household_id__in=list(totals)).order_by("pk")
-    }
-    missing = [h for h in totals if h not in rows]
-    if missing:
-        created = [HouseholdPoints(household_id=h, village_id=village_id) for h in missing]
-        HouseholdPoints.objects.bulk_create(created)
-        rows.update({r.household_id: r for r in created})
-    for household_id, (balance, held, earned) in totals.items():
-        row = rows[household_id]
-        row.balance += balance
-        row.held += held
-        row.earned_lifetime += earned
-        row.spendable = max(0, row.balance - row.held)
-        if row.held < 0:
-            raise AssertionError(f"held points of household {household_id} would go negative")
-        row.save(update_fields=["balance", "held", "spendable", "earned_lifetime", "updated"])
+    rows: dict[int, HouseholdPoints] = {}
+    now = timezone.now()
+    stamp_now = HouseholdPoints._meta.get_field("updated").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        # One UPDATE per household, in id order (the lock order on PostgreSQL); new rows are
+        # created under the village head lock, which serialises the village's writers.
+        for household_id in sorted(totals):
+            balance, held, earned = totals[household_id]
+            cursor.execute(
+                BALANCE_UPDATE, [balance, held, earned, balance, held, balance, held, stamp_now, household_id]
+            )
+            found = cursor.fetchone()
+            if found is None:
+                row = HouseholdPoints(
+                    household_id=household_id,
+                    village_id=village_id,
+                    balance=balance,
+                    held=held,
+                    spendable=max(0, balance - held),
+                    earned_lifetime=earned,
+                )
+                if held < 0:
+                    raise AssertionError(f"held points of household {household_id} would go negative")
+                insert_row(row)
+            else:
+                row = HouseholdPoints(
+                    household_id=household_id,
+                    village_id=village_id,
+                    balance=found[0],
+                    held=found[1],
+                    spendable=found[2],
+                    earned_lifetime=found[3],
+                    updated=now,
+                )
+                row._state.adding = False
+                row._state.db = connection.alias
+            rows[household_id] = row
     _apply_period_effects(village_id, [e for e in effects if e.day is not None])
     return rows
 

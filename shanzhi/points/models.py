@@ -199,10 +199,18 @@ class PointsEntryQuerySet(AppendOnlyQuerySet):
 class PointsEntry(AppendOnlyModel):
     """One ledger line. Never updated or deleted: a correction is a reversing entry."""
 
-    village = models.ForeignKey(Area, verbose_name=_("Village"), on_delete=models.PROTECT, related_name="+")
+    # No index of their own: the chain position (village, seq) and the two household
+    # indexes below lead with these columns (fewer pages written per posting).
+    village = models.ForeignKey(
+        Area, verbose_name=_("Village"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     seq = models.PositiveBigIntegerField(_("Number"))
     household = models.ForeignKey(
-        Household, verbose_name=_("Household"), on_delete=models.PROTECT, related_name="points_entries"
+        Household,
+        verbose_name=_("Household"),
+        on_delete=models.PROTECT,
+        related_name="points_entries",
+        db_index=False,
     )
     kind = models.CharField(_("Kind"), max_length=12, choices=EntryKind.choices)
     rule = models.ForeignKey(
@@ -265,7 +273,7 @@ class EntryState(models.Model):
     """Where an entry stands in the workflow: a projection of its events, kept for fast lists."""
 
     entry = models.OneToOneField(PointsEntry, primary_key=True, on_delete=models.PROTECT, related_name="state")
-    village = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    village = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", db_index=False)  # (village, status)
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("Status"), max_length=12, choices=EntryStatus.choices)
     notice_until = models.DateTimeField(_("In notice until"), null=True, blank=True)
@@ -509,15 +517,28 @@ def _ancestor_paths(paths, depth: int) -> list[str]:
     return sorted(out)
 
 
-def shop_area_q(scope, field: str = "area") -> Q:
-    """Shops a scope may use: those in its subtree, and its township's shared shop."""
+def _shop_paths(scope) -> list[str]:
     paths = list(scope.area_paths)
     if scope.household_ids:
         grid_paths = Household.objects.filter(pk__in=scope.household_ids).values_list("grid__path", flat=True)
         paths += _ancestor_paths(grid_paths, 3)
+    return paths
+
+
+def shop_area_q(scope, field: str = "area") -> Q:
+    """Shops a scope may use: those in its subtree, and its township's shared shop."""
+    paths = _shop_paths(scope)
     if not paths:
         return NOTHING
     return subtree_q(f"{field}__path", paths) | Q(**{f"{field}__path__in": _ancestor_paths(paths, 2)})
+
+
+def shop_path_in_scope(scope, path: str) -> bool:
+    """:func:`shop_area_q` for one shop whose area path is known."""
+    if scope.everything:
+        return True
+    paths = _shop_paths(scope)
+    return any(path.startswith(p) for p in paths) or path in _ancestor_paths(paths, 2)
 
 
 class ShopQuerySet(ScopedQuerySet):
@@ -612,9 +633,12 @@ class StockMovement(AppendOnlyModel):
 class Redemption(models.Model):
     """One purchase at the shop counter and its negative ledger entry."""
 
-    shop = models.ForeignKey(Shop, verbose_name=_("Points shop"), on_delete=models.PROTECT, related_name="redemptions")
+    # No index of their own: (shop, created) and (household, created) below lead with them.
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("Points shop"), on_delete=models.PROTECT, related_name="redemptions", db_index=False
+    )
     household = models.ForeignKey(
-        Household, verbose_name=_("Household"), on_delete=models.PROTECT, related_name="redemptions"
+        Household, verbose_name=_("Household"), on_delete=models.PROTECT, related_name="redemptions", db_index=False
     )
     village = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     points = models.PositiveIntegerField(_("Points"))

@@ -24,7 +24,7 @@ from shanzhi.areas.choices import AreaLevel
 from shanzhi.areas.models import Area
 from shanzhi.core import audit
 from shanzhi.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shanzhi.core.scoping import ensure_in_scope
+from shanzhi.core.scoping import ensure_in_scope, scope_for
 from shanzhi.people.choices import HouseholdStatus
 from shanzhi.people.models import Household
 from shanzhi.points import ledger
@@ -56,7 +56,6 @@ from shanzhi.points.models import (
     EntryState,
     Honour,
     HonourCampaign,
-    HouseholdPoints,
     Nomination,
     PointsEntry,
     Redemption,
@@ -67,6 +66,7 @@ from shanzhi.points.models import (
     ShopItem,
     StockMovement,
     VillageSettings,
+    shop_path_in_scope,
 )
 from shanzhi.points.periods import period_end, period_start
 from shanzhi.points.rankings import eligible_points, ranking_queryset
@@ -385,26 +385,11 @@ def record_entries(
         raise InvalidInput(fields=errors)
     village_id = rule.area_id
     ids = [h.pk for h in households]
-    in_village = Household.objects.filter(pk__in=ids, grid__parent_id=village_id)
-    if in_village.count() != len(ids):
-        raise InvalidInput(fields={"households": [_("Every household must belong to the rule's village.")]})
-    if actor is not None and Household.objects.for_user(actor).filter(pk__in=ids).count() != len(ids):
-        raise NotFound()
+    _check_households(ids, village_id, actor)
     head = ledger.lock_head(village_id)
     if rule.cap_per_period:
         start = period_start(occurred_on, rule.cap_period)
-        used = dict(
-            PointsEntry.objects.filter(
-                rule=rule,
-                household_id__in=ids,
-                kind__in=ledger.RULE_KINDS,
-                occurred_on__gte=start,
-                occurred_on__lte=period_end(start, rule.cap_period),
-            )
-            .exclude(state__status=EntryStatus.VOIDED)
-            .values_list("household_id")
-            .annotate(total=Sum("delta"))
-        )
+        used = ledger.rule_points_used(rule.pk, ids, start, period_end(start, rule.cap_period))
         over = [h.number for h in households if abs(used.get(h.pk, 0) + delta) > rule.cap_per_period]
         if over:
             raise InvalidInput(
@@ -420,7 +405,7 @@ def record_entries(
                 }
             )
     evidence_name = store_image(evidence, "points/evidence", "evidence") if evidence else ""
-    notice_days = settings_for(rule.area).notice_days
+    notice_days = head.notice_days
     now = timezone.now()
     needs_approval = (
         rule.is_deduction and rule.second_approval_above is not None and -delta > rule.second_approval_above
@@ -450,7 +435,10 @@ def record_entries(
     else:
         until = now + dt.timedelta(days=notice_days)
         states = [_state_for(e, EntryStatus.IN_NOTICE, notice_until=until) for e in entries]
-    EntryState.objects.bulk_create(states)
+    if len(states) == 1:
+        ledger.insert_row(states[0])
+    else:
+        EntryState.objects.bulk_create(states)
     ledger.apply_effects(village_id, [ledger.effect_on_record(e) for e in entries])
     ledger.save_head(head)
     audit.record(
@@ -463,6 +451,27 @@ def record_entries(
         after={"rule": rule.pk, "delta": delta, "households": ids, "entries": [e.pk for e in entries]},
     )
     return entries
+
+
+def _check_households(ids: list[int], village_id: int, actor) -> None:
+    """Re-check in the transaction that the households are in the village and, for staff, in scope.
+
+    One read of each household's grid; the scope test is the households' own rule
+    (``HouseholdQuerySet.scope_q``: a grid under one of the scope's areas, or one of its
+    households) applied to that row, so a posting costs one statement here.
+    """
+    found = ledger.household_grids(ids)
+    if len(found) != len(ids) or any(found[h][0] != village_id for h in ids):
+        raise InvalidInput(fields={"households": [_("Every household must belong to the rule's village.")]})
+    if actor is not None:
+        scope = scope_for(actor)
+        if not all(_household_in_scope(scope, h, found[h][1]) for h in ids):
+            raise NotFound()
+
+
+def _household_in_scope(scope, household_id: int, grid_path: str) -> bool:
+    """``HouseholdQuerySet.scope_q`` for one household whose grid path is known."""
+    return scope.everything or scope.covers_path(grid_path) or household_id in scope.household_ids
 
 
 def record_entry(*, household: Household, rule: Rule, actor, **kwargs) -> PointsEntry:
@@ -941,29 +950,33 @@ def redeem(*, shop: Shop, household: Household, lines, actor) -> Redemption:
     wanted = _clean_lines(list(lines), errors)
     if errors:
         raise InvalidInput(fields=errors)
-    ensure_in_scope(shop, actor)
-    ensure_in_scope(household, actor)
-    if not shop.active:
+    shop_path, shop_active = ledger.shop_area(shop.pk)
+    if actor is not None and not shop_path_in_scope(scope_for(actor), shop_path):
+        raise NotFound()
+    if not shop_active:
         raise Conflict(_("This points shop is closed."), code="shop_closed")
-    grid_path = household.grid.path
-    if not grid_path.startswith(shop.area.path) or household.status != HouseholdStatus.ACTIVE:
+    found = ledger.household_grids([household.pk]).get(household.pk)
+    if found is None:
+        raise NotFound()
+    village_id, grid_path = found
+    if actor is not None and not _household_in_scope(scope_for(actor), household.pk, grid_path):
+        raise NotFound()
+    if not grid_path.startswith(shop_path) or household.status != HouseholdStatus.ACTIVE:
         raise InvalidInput(fields={"household": [_("This household cannot redeem at this shop.")]})
-    items = {i.pk: i for i in ShopItem.objects.filter(pk__in=list(wanted), shop=shop)}
-    unknown = [i for i in wanted if i not in items or not items[i].active]
+    head = ledger.lock_head(village_id)
+    # Locks in the village's order: head, the household's balance, then the items by id.
+    spendable = ledger.locked_spendable(household.pk)
+    locked = ledger.locked_items(shop.pk, list(wanted))
+    unknown = [i for i in wanted if i not in {item.pk for item in locked if item.active}]
     if unknown:
         raise InvalidInput(fields={"items": [_("Goods not on sale at this shop: %(ids)s") % {"ids": unknown}]})
-    village_id = household.grid.parent_id
-    head = ledger.lock_head(village_id)
-    total = sum(items[i].points_price * q for i, q in wanted.items())
-    balance = HouseholdPoints.objects.select_for_update().filter(household=household).first()
-    spendable = balance.spendable if balance else 0
+    total = sum(item.points_price * wanted[item.pk] for item in locked)
     if spendable < total:
         raise Conflict(
             _("Not enough points: %(need)d needed, %(have)d spendable.") % {"need": total, "have": spendable},
             code="insufficient_points",
             fields={"household": [_("Not enough points")]},
         )
-    locked = list(ShopItem.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk"))
     short = [i.name for i in locked if i.stock < wanted[i.pk]]
     if short:
         raise Conflict(
@@ -972,11 +985,10 @@ def redeem(*, shop: Shop, household: Household, lines, actor) -> Redemption:
             fields={"items": [_("Out of stock: %(names)s") % {"names": "、".join(short)}]},
         )
     for item in locked:
-        if not ShopItem.objects.filter(pk=item.pk, stock__gte=wanted[item.pk]).update(
-            stock=F("stock") - wanted[item.pk]
-        ):
+        if not ledger.take_stock(item.pk, wanted[item.pk]):
             raise Conflict(_("Out of stock: %(names)s") % {"names": item.name}, code="out_of_stock")
     now = timezone.now()
+    recorder = _user(actor)
     summary = "、".join(f"{i.name}×{wanted[i.pk]}" for i in locked)
     entry = PointsEntry(
         household_id=household.pk,
@@ -984,47 +996,44 @@ def redeem(*, shop: Shop, household: Household, lines, actor) -> Redemption:
         delta=-total,
         occurred_on=timezone.localdate(),
         note=(_("Redeemed: %(items)s") % {"items": summary})[:300],
-        recorded_by=_user(actor),
+        recorded_by=recorder,
         created=now,
     )
     ledger.append_entries(head, [entry])
-    _state_for(entry, EntryStatus.EFFECTIVE, effective_at=now).save(force_insert=True)
+    ledger.insert_row(_state_for(entry, EntryStatus.EFFECTIVE, effective_at=now))
     ledger.apply_effects(village_id, [ledger.effect_on_take_effect(entry, EntryKind.REDEMPTION, now)])
     ledger.save_head(head)
-    redemption = Redemption.objects.create(
-        shop=shop,
-        household=household,
-        village_id=village_id,
-        points=total,
-        entry=entry,
-        recorded_by=_user(actor),
-        created=now,
+    redemption = ledger.insert_row(
+        Redemption(
+            shop=shop,
+            household=household,
+            village_id=village_id,
+            points=total,
+            entry=entry,
+            recorded_by=recorder,
+            created=now,
+        )
     )
-    RedemptionLine.objects.bulk_create(
-        [
+    for item in locked:
+        ledger.insert_row(
             RedemptionLine(
                 redemption=redemption,
                 item=item,
                 quantity=wanted[item.pk],
-                points_price=items[item.pk].points_price,
-                points=items[item.pk].points_price * wanted[item.pk],
+                points_price=item.points_price,
+                points=item.points_price * wanted[item.pk],
             )
-            for item in locked
-        ]
-    )
-    StockMovement.objects.bulk_create(
-        [
+        )
+        ledger.insert_row(
             StockMovement(
                 item=item,
                 delta=-wanted[item.pk],
                 stock_after=item.stock - wanted[item.pk],
                 reason=StockReason.REDEMPTION,
                 redemption=redemption,
-                actor=_user(actor),
+                actor=recorder,
             )
-            for item in locked
-        ]
-    )
+        )
     audit.record(
         "points.redemption.created",
         actor=actor,

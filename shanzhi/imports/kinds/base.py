@@ -11,21 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
-from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shanzhi.areas.choices import AreaLevel
 from shanzhi.areas.models import Area
 from shanzhi.core import audit as core_audit
-from shanzhi.core.choices import Outcome as AuditOutcome
-from shanzhi.core.middleware import current_request_context
-from shanzhi.core.models import AuditLog
 from shanzhi.core.scoping import Scope, scope_for
 from shanzhi.imports import cells
-from shanzhi.imports.bulk import insert_rows
 from shanzhi.imports.choices import Outcome
 
 REQUIRED_ALWAYS = "always"
@@ -290,21 +284,13 @@ class AreaIndex:
 class AuditBuffer:
     """Audit rows for a bulk write: the rows ``audit.record`` would write, chained the same way.
 
-    Each flush takes the audit chain's lock, links the rows one after another to the
-    chain's tip (SM3 over the previous hash and the row, as ``shanzhi.core.audit`` does)
-    and inserts them in that order, so ``verify_chain`` accepts them like any other row.
+    Each flush hands the rows to ``shanzhi.core.audit.record_many``, which links them one
+    after another to the chain's tip under the chain's lock and inserts them in that order,
+    so ``verify_chain`` accepts them like any other row.
     """
 
     def __init__(self, actor, job_id: int | None):
-        actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-        context = current_request_context()
-        self.constants = {
-            "actor_id": actor.pk if actor else None,
-            "actor_label": (actor.get_username() if actor else "")[:150],
-            "ip": core_audit._normal_ip(context.ip),
-            "user_agent": context.user_agent[:255],
-            "outcome": AuditOutcome.SUCCESS,
-        }
+        self.actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
         self.job_id = job_id
         self.rows: list[dict] = []
         self.written = 0
@@ -312,12 +298,10 @@ class AuditBuffer:
     def add(self, action: str, *, object_type: str, object_id, object_repr: str, before=None, after=None, **extra):
         self.rows.append(
             {
-                "action": action[:100],
-                "object_type": object_type[:100],
-                "object_id": str(object_id)[:64],
-                "object_repr": str(object_repr)[:200],
-                # Kinds pass plain JSON values (str, int, bool, None, lists, str-keyed dicts),
-                # which the JSON column gives back as they are: what the hash covers.
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "object_repr": object_repr,
                 "before": before,
                 "after": after,
                 "extra": {"import_job": self.job_id, **extra},
@@ -327,16 +311,8 @@ class AuditBuffer:
     def flush(self) -> None:
         if not self.rows:
             return
-        using = router.db_for_write(AuditLog)
-        with transaction.atomic(using=using, savepoint=False):
-            core_audit._lock_chain(using)
-            constants = {**self.constants, "created": timezone.now()}
-            previous = core_audit._chain_tip(using)
-            for row in self.rows:
-                row["prev_hash"] = previous
-                row["row_hash"] = previous = core_audit.row_hash(previous, SimpleNamespace(**constants, **row))
-            insert_rows(AuditLog, self.rows, constants)
-        self.written += len(self.rows)
+        # Kinds pass plain JSON values (str, int, bool, None, lists, str-keyed dicts).
+        self.written += core_audit.record_many(self.rows, actor=self.actor, json_ready=True)
         self.rows = []
 
 
