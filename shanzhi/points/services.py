@@ -9,11 +9,12 @@ projections together, and records an audit row.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import secrets
 import uuid
 from collections import defaultdict
-from pathlib import PurePath
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from shanzhi.areas.choices import AreaLevel
 from shanzhi.areas.models import Area
-from shanzhi.core import audit
+from shanzhi.core import audit, uploads
 from shanzhi.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shanzhi.core.scoping import ensure_in_scope, scope_for
 from shanzhi.people.choices import HouseholdStatus
@@ -90,7 +91,7 @@ DEFAULT_TIERS = [(1, 4, "床垫"), (5, 10, "毛毯")]
 MAX_BATCH = 500
 BACKDATE_DAYS = 31
 HONOUR_NOTICE_DAYS = 5
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+PHOTO_TYPES = uploads.PHOTOS | {"image/gif"}
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 # The workflow of an entry: action → (statuses it may start from, status it leads to).
@@ -139,22 +140,18 @@ def _clean_text(value, field: str, errors: dict, *, required=False, max_length=3
 
 
 def store_image(upload, folder: str, field: str) -> str:
-    """Check an uploaded photo and store it; returns the stored name."""
+    """Check an uploaded photo (by its content, then that it decodes) and store it; returns the stored name."""
     from PIL import Image, UnidentifiedImageError
 
-    suffix = PurePath(upload.name or "").suffix.lower()
-    if suffix not in IMAGE_SUFFIXES:
-        raise InvalidInput(fields={field: _("Please upload a photo (JPG, PNG, WebP or GIF).")})
-    if upload.size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(fields={field: _("The photo must be at most 10 MB.")})
+    checked = uploads.check_file(upload, field=field, accept=PHOTO_TYPES, max_bytes=MAX_UPLOAD_BYTES)
     try:
-        upload.seek(0)
-        Image.open(upload).verify()
+        Image.open(io.BytesIO(checked.content)).verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput(fields={field: _("The file is not a readable photo.")}) from None
-    upload.seek(0)
     today = timezone.localdate()
-    return default_storage.save(f"{folder}/{today:%Y/%m}/{uuid.uuid4().hex}{suffix}", upload)
+    return default_storage.save(
+        f"{folder}/{today:%Y/%m}/{uuid.uuid4().hex}{checked.extension}", ContentFile(checked.content)
+    )
 
 
 # --- settings and rules -------------------------------------------------------------

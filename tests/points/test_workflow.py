@@ -80,6 +80,21 @@ def test_bad_input_gives_field_errors_and_writes_nothing(county, points):
             household=county.household, rule=points.rules["DF01"], actor=county.village_secretary, note="x"
         )
     assert "evidence" in error.value.fields
+    # Evidence is judged by its content: a program named .jpg, a PNG that does not decode.
+    broken_png = SimpleUploadedFile("broken.png", photo().read()[:40], content_type="image/png")
+    for upload, words in (
+        (SimpleUploadedFile("p.jpg", b"MZ\x90\x00 program"), "p.jpg 不是照片"),
+        (broken_png, "不是可识别的照片"),
+    ):
+        with pytest.raises(InvalidInput) as error:
+            services.record_entry(
+                household=county.household,
+                rule=points.rules["DF01"],
+                actor=county.village_secretary,
+                note="x",
+                evidence=upload,
+            )
+        assert words in " ".join(error.value.fields["evidence"])
     with pytest.raises(InvalidInput) as error:
         services.record_entry(household=county.far_household, rule=points.rules["VL01"], actor=None)
     assert "households" in error.value.fields
