@@ -41,8 +41,8 @@ messages: $(VENV)/.installed
 demo: install
 	$(BIN)/shanzhi migrate --no-input -v0
 	$(BIN)/shanzhi demo
-	@echo "Serving the demo county on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/shanzhi runserver $(HOST):$(PORT)
+	@echo "Serving the demo county on http://$(HOST):$(PORT)/ (Ctrl-C to stop); the worker builds reports in the background"
+	$(BIN)/shanzhi worker --tick 5 & WORKER=$$!; trap "kill $$WORKER" EXIT INT TERM; $(BIN)/shanzhi runserver $(HOST):$(PORT)
 
 serve: install
 	$(BIN)/shanzhi migrate --no-input -v0

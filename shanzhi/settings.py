@@ -241,6 +241,16 @@ SHANZHI_PAGE_SIZE = env_int("SHANZHI_PAGE_SIZE", 20, minimum=5, maximum=200)
 SHANZHI_IMPORT_MAX_BYTES = env_int("SHANZHI_IMPORT_MAX_MB", 200, minimum=1, maximum=2048) * 1024 * 1024
 SHANZHI_IMPORT_KEEP_DAYS = env_int("SHANZHI_IMPORT_KEEP_DAYS", 30, minimum=1, maximum=3650)
 
+# Grid map (docs/guide/dashboard.md): polygons on a plain background by default; a county
+# with its own tile server sets e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png (https
+# only; its origin is added to the page's img-src).
+SHANZHI_MAP_TILE_URL = env_str("SHANZHI_MAP_TILE_URL", "")
+if SHANZHI_MAP_TILE_URL and not SHANZHI_MAP_TILE_URL.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+    raise ConfigurationError("SHANZHI_MAP_TILE_URL must be an https:// URL with {z}/{x}/{y}")
+if SHANZHI_MAP_TILE_URL and not all(p in SHANZHI_MAP_TILE_URL for p in ("{z}", "{x}", "{y}")):
+    raise ConfigurationError("SHANZHI_MAP_TILE_URL must contain {z}, {x} and {y}")
+SHANZHI_MAP_TILE_ATTRIBUTION = env_str("SHANZHI_MAP_TILE_ATTRIBUTION", "")
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
 LOGGING = {

@@ -8,7 +8,7 @@ from shanzhi.core import views as core_views
 urlpatterns = [
     path("", include("shanzhi.core.urls")),
     path("accounts/", include("shanzhi.accounts.urls")),
-    path("areas/", include("shanzhi.dashboard.urls")),
+    path("", include("shanzhi.dashboard.urls")),  # /areas/ and /dashboard/
     path("households/", include("shanzhi.people.urls")),
     path("cases/", include("shanzhi.cases.urls")),
     path("open311/v2/", include("shanzhi.cases.open311_urls")),

@@ -55,6 +55,9 @@ POINTS_TOWNSHIP = {
 }
 POINTS_COUNTY = {*POINTS_VILLAGE, *POINTS_TOWNSHIP, "points.manage_rule_templates"}
 
+DASHBOARD_VIEW = {"dashboard.view_overview", "dashboard.export_lists"}
+DASHBOARD_REPORTS = {*DASHBOARD_VIEW, "dashboard.run_reports"}
+
 FIELD_APP = {"field.use_field_app"}  # the offline phone app at /field/
 
 STAFF_PEOPLE_WRITE = {
@@ -93,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *GRIDWORK_COUNTY,
         *POINTS_COUNTY,
         "imports.import_data",
+        *DASHBOARD_REPORTS,
     },
     Role.COMMAND_CENTRE: {
         *STAFF_PEOPLE_WRITE,
@@ -101,6 +105,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *GRIDWORK_TOWNSHIP,
         *POINTS_TOWNSHIP,
         "imports.import_data",
+        *DASHBOARD_REPORTS,
     },
     Role.DEPARTMENT_HANDLER: {"cases.handle_case"},
     Role.VILLAGE_SECRETARY: {
@@ -110,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "deliberation.set_quorum_rule",
         *POINTS_VILLAGE,
         "imports.import_data",
+        *DASHBOARD_VIEW,
         *FIELD_APP,
     },
     Role.VILLAGE_CADRE: {
@@ -117,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         *CASES_AREA_STAFF,
         *DELIBERATION_RUN,
         *POINTS_SHOPKEEPER,
+        *DASHBOARD_VIEW,
         *FIELD_APP,
     },
     Role.GRID_WORKER: {

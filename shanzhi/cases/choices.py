@@ -90,6 +90,7 @@ class NotificationKind(models.TextChoices):
     SUPERVISED = "supervised", _("Supervision note")
     URGED = "urged", _("Urged")
     REPORTED = "reported", _("New case reported")
+    REPORT_READY = "report_ready", _("Report or export ready")
 
 
 class DayKind(models.TextChoices):

@@ -18,7 +18,20 @@ from shanzhi.core.scoping import subtree_q
 class CaseFilter:
     """Parsed, validated filter values; unknown values raise InvalidInput with the field named."""
 
-    FIELDS = ("area", "status", "category", "department", "overdue", "escalated", "source", "priority", "q")
+    FIELDS = (
+        "area",
+        "status",
+        "category",
+        "department",
+        "overdue",
+        "late",
+        "escalated",
+        "source",
+        "priority",
+        "q",
+        "since",
+        "until",
+    )
 
     def __init__(self, user, data) -> None:
         self.user = user
@@ -56,6 +69,11 @@ class CaseFilter:
         if self.priority and self.priority not in Priority.values:
             errors["priority"] = [_("Unknown priority")]
         self.q = (get("q") or "").strip()[:50]
+        # ``late``: ran past a deadline at some point (marked by the sweep) or is past it now, as the overview counts.
+        self.late = _bool(get("late"), "late", errors)
+        # ``since``/``until``: reported on these local dates (inclusive), the overview's window.
+        self.since = _date(get("since"), "since", errors)
+        self.until = _date(get("until"), "until", errors)
         if errors:
             raise InvalidInput(fields=errors)
 
@@ -79,6 +97,12 @@ class CaseFilter:
             qs = qs.filter(source=self.source)
         if self.priority:
             qs = qs.filter(priority=self.priority)
+        if self.late is not None:
+            late = Q(overdue_since__isnull=False) | Q(status__in=CLOCK_STATUSES, deadline__lt=timezone.now())
+            qs = qs.filter(late) if self.late else qs.exclude(late)
+        if self.since or self.until:
+            start, end = window_bounds(self.since or dt.date(2000, 1, 1), self.until or dt.date(2100, 1, 1))
+            qs = qs.filter(reported_at__gte=start, reported_at__lt=end)
         if self.q:
             qs = qs.filter(Q(number__icontains=self.q) | Q(title__icontains=self.q) | Q(address__icontains=self.q))
         return qs
@@ -117,6 +141,18 @@ def _bool(value, name, errors):
         return False
     errors[name] = [_("Use true or false")]
     return None
+
+
+def _date(value, name, errors):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors[name] = [_("Enter a date as YYYY-MM-DD")]
+        return None
 
 
 def window_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -29,13 +29,24 @@ def _sha256(source: str) -> str:
 HANDLER_HASHES = " ".join(_sha256(h) for h in ALLOWED_HANDLERS)
 
 
+def _tile_origin() -> str:
+    """The map tile server's origin (SHANZHI_MAP_TILE_URL), when the county has one."""
+    from urllib.parse import urlsplit
+
+    url = getattr(settings, "SHANZHI_MAP_TILE_URL", "")
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{s}", "a"))
+    return f" {parts.scheme}://{parts.netloc}"
+
+
 def policy(nonce: str | None) -> str:
     script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "") + f" 'unsafe-hashes' {HANDLER_HASHES}"
     directives = {
         "default-src": "'self'",
         "script-src": script,
         "style-src": "'self' 'unsafe-inline'",
-        "img-src": "'self' data: blob:",
+        "img-src": "'self' data: blob:" + _tile_origin(),
         "font-src": "'self' data:",
         "connect-src": "'self'",
         "media-src": "'self' blob:",

@@ -22,8 +22,13 @@ def filtered_venues(user, *, kind=None, active=None, area=None):
     return qs.order_by("village__path", "kind", "name")
 
 
-def filtered_topics(user, *, status=None, topic_class=None, area=None, q=None):
+def filtered_topics(
+    user, *, status=None, topic_class=None, area=None, q=None, resolved_since=None, resolved_until=None
+):
     qs = Topic.objects.for_user(user).select_related("village", "case")
+    if resolved_since or resolved_until:  # published results in a window, as the overview counts them
+        start, end = window_bounds(resolved_since or dt.date(2000, 1, 1), resolved_until or dt.date(2100, 1, 1))
+        qs = qs.filter(resolved_at__gte=start, resolved_at__lt=end)
     if status:
         qs = qs.filter(status=status)
     if topic_class:

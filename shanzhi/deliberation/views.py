@@ -113,6 +113,13 @@ def home(request):
 # --- topics --------------------------------------------------------------------------------------
 
 
+def _date_param(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @login_required
 def topic_list(request):
     user = request.user
@@ -121,7 +128,15 @@ def topic_list(request):
     status = params.get("status") if params.get("status") in TopicStatus.values else None
     topic_class = params.get("topic_class") if params.get("topic_class") in TopicClass.values else None
     area = _area_param(request)
-    qs = filtered_topics(user, status=status, topic_class=topic_class, area=area, q=params.get("q", "")[:50])
+    qs = filtered_topics(
+        user,
+        status=status,
+        topic_class=topic_class,
+        area=area,
+        q=params.get("q", "")[:50],
+        resolved_since=_date_param(params.get("resolved_since")),
+        resolved_until=_date_param(params.get("resolved_until")),
+    )
     page = Paginator(qs, 20).get_page(params.get("page"))
     return render(
         request,

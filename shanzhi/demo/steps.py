@@ -22,6 +22,7 @@ DEMO_STEPS: list[str] = [
     "shanzhi.deliberation.demo.build",
     "shanzhi.gridwork.demo.build",  # after cases: links grid-patrol cases to the visits that raised them
     "shanzhi.points.demo.build",
+    "shanzhi.dashboard.demo.build",  # last, so the other steps keep their seeds: grid polygons for the map
 ]
 
 
