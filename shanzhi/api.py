@@ -9,6 +9,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -120,6 +121,18 @@ def _does_not_exist(request, exc):
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request, exc):
     return error_response(request, 403, "forbidden", _("Your role is not permitted to perform this action."))
+
+
+@api.exception_handler(OverflowError)
+def _number_out_of_range(request, exc):
+    """An id or number beyond what the database stores (SQLite raises OverflowError)."""
+    return error_response(request, 422, "invalid", _("A number in the request is out of range."))
+
+
+@api.exception_handler(DataError)
+def _data_error(request, exc):
+    """The database refused a value (PostgreSQL: a number out of range for its column)."""
+    return error_response(request, 422, "invalid", _("A number in the request is out of range."))
 
 
 @api.exception_handler(Exception)

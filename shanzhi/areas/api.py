@@ -44,7 +44,7 @@ class AreaFilter(Schema):
     q: str | None = Field(None, max_length=50)
     include_retired: bool = False
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 @router.get("/areas", response={200: AreaPage, **ERRORS}, summary="Areas in the caller's scope")

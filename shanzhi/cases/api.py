@@ -167,7 +167,7 @@ class CaseListQuery(Schema):
     priority: str | None = None
     q: str | None = Field(None, max_length=50, description="number, title or address contains")
     limit: int = Field(20, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class CategoryOut(Schema):
@@ -381,7 +381,9 @@ def get_attachment(request, attachment_id: int):
 
 
 @router.get("/notifications", response={200: NotificationPage, **ERRORS}, summary="My notifications")
-def list_notifications(request, unread: bool = False, limit: int = 20, offset: int = 0):
+def list_notifications(
+    request, unread: bool = False, limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000)
+):
     qs = Notification.objects.for_user(request.auth)
     unread_count = qs.unread().count()
     if unread:

@@ -182,6 +182,7 @@ def _atomic_with_files(func):
         token = _written_files.set(written)
         try:
             with transaction.atomic():
+                audit.lock_chain()  # chain lock before row locks: no deadlock with another step's audit row
                 return func(*args, **kwargs)
         except BaseException:
             for storage, name in written:
@@ -976,6 +977,14 @@ def add_attachments(case: Case, *, files, actor, note: str = "") -> list[CaseAtt
 
 
 def perform_step(case: Case, action: str, *, actor, data: dict | None = None, attachments=()) -> Case:
+    """One workflow step by name (pages and API). The audit chain is locked before any row, so two
+    concurrent steps never deadlock (see ``audit.lock_chain``)."""
+    with transaction.atomic():
+        audit.lock_chain()
+        return _perform_step(case, action, actor=actor, data=data, attachments=attachments)
+
+
+def _perform_step(case: Case, action: str, *, actor, data: dict | None = None, attachments=()) -> Case:
     """Run the step named ``action`` with the fields a page or API call sent (already parsed)."""
     data = data or {}
     if action not in STEPS:

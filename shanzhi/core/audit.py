@@ -136,6 +136,16 @@ def _lock_chain(using: str) -> None:
     # SQLite: the transaction began with BEGIN IMMEDIATE and holds the database's write lock.
 
 
+def lock_chain(using: str = "default") -> None:
+    """Take the chain's lock now, at the start of a write transaction that also locks rows.
+
+    The lock is held to the end of the transaction anyway (by the first ``record``); taking it
+    before any ``select_for_update`` makes every such transaction lock in the same order (chain,
+    then rows), so two of them cannot deadlock on PostgreSQL.
+    """
+    _lock_chain(using)
+
+
 def _anchor_hash(using: str) -> str:
     checkpoint = AuditCheckpoint.objects.using(using).order_by("-id").first()
     return checkpoint.through_hash if checkpoint else GENESIS_HASH

@@ -107,7 +107,7 @@ class VenueFilter(Schema):
     active: bool | None = True
     area: int | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class TopicIn(Schema):
@@ -125,7 +125,7 @@ class TopicFilter(Schema):
     area: int | None = None
     q: str | None = Field(None, max_length=50)
     limit: int = Field(20, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class ReasonIn(Schema):
@@ -165,7 +165,7 @@ class MeetingFilter(Schema):
     since: dt.date | None = None
     until: dt.date | None = None
     limit: int = Field(20, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class AgendaIn(Schema):
@@ -211,7 +211,7 @@ class ActionFilter(Schema):
     overdue: bool = False
     area: int | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class EscalateIn(Schema):

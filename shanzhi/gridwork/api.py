@@ -90,7 +90,7 @@ class WorkerFilter(Schema):
     kind: WorkerKind | None = None
     status: str = Field("active", pattern="^(active|left|all)$")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class WorkerIn(Schema):
@@ -183,7 +183,7 @@ class DutyPatch(Schema):
     active: bool | None = None
 
 
-class CaseIn(Schema):
+class VisitCaseIn(Schema):
     title: str = Field(..., min_length=1, max_length=100)
     category: str = Field(..., min_length=1, max_length=40, description="a case category code")
     description: str = Field("", max_length=4000)
@@ -201,17 +201,17 @@ class VisitIn(Schema):
     location_lat: float | None = None
     location_lng: float | None = None
     duties: list[int] = []
-    case: CaseIn | None = Field(None, description="also report a case from this visit")
+    case: VisitCaseIn | None = Field(None, description="also report a case from this visit")
 
 
-class PhotoOut(Schema):
+class VisitPhotoOut(Schema):
     id: int
     url: str
     content_type: str
     size: int
 
 
-class VisitOut(Schema):
+class VisitRecordOut(Schema):
     id: int
     kind: VisitKind
     purpose: VisitPurpose
@@ -227,12 +227,12 @@ class VisitOut(Schema):
     location_lat: float | None
     location_lng: float | None
     duties: list[int]
-    photos: list[PhotoOut]
+    photos: list[VisitPhotoOut]
     case: int | None
 
 
 class VisitPage(Schema):
-    items: list[VisitOut]
+    items: list[VisitRecordOut]
     count: int
 
 
@@ -245,7 +245,7 @@ class VisitFilter(Schema):
     since: dt.date | None = None
     until: dt.date | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class CareItemOut(Schema):
@@ -376,7 +376,7 @@ class EvaluationFilter(Schema):
     month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
     status: EvaluationStatus | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class RunIn(Schema):
@@ -784,7 +784,7 @@ def _create_visit(user, payload: VisitIn) -> Visit:
 
 @router.post(
     "/gridwork/visits",
-    response={201: VisitOut, **ERRORS},
+    response={201: VisitRecordOut, **ERRORS},
     summary="Log a visit or a patrol (honours Idempotency-Key; `case` raises a case in the same step)",
 )
 def post_visit(request, payload: VisitIn):
@@ -804,7 +804,7 @@ def post_visit(request, payload: VisitIn):
     return Status(status, body)
 
 
-@router.get("/gridwork/visits/{visit_id}", response={200: VisitOut, **ERRORS}, summary="One visit")
+@router.get("/gridwork/visits/{visit_id}", response={200: VisitRecordOut, **ERRORS}, summary="One visit")
 def get_visit(request, visit_id: int):
     _staff(request.auth)
     return _visit_detail(request.auth, visit_id)
@@ -812,7 +812,7 @@ def get_visit(request, visit_id: int):
 
 @router.post(
     "/gridwork/visits/{visit_id}/photos",
-    response={201: VisitOut, **ERRORS},
+    response={201: VisitRecordOut, **ERRORS},
     summary="Add photos to a visit (multipart field `photos`; JPEG, PNG or WebP, 8 MB each)",
 )
 def post_visit_photos(request, visit_id: int, photos: File[list[UploadedFile]]):
@@ -824,10 +824,10 @@ def post_visit_photos(request, visit_id: int, photos: File[list[UploadedFile]]):
 
 @router.post(
     "/gridwork/visits/{visit_id}/case",
-    response={201: VisitOut, **ERRORS},
+    response={201: VisitRecordOut, **ERRORS},
     summary="Report a case from a logged visit (grid, household, location and notes carry over)",
 )
-def post_visit_case(request, visit_id: int, payload: CaseIn):
+def post_visit_case(request, visit_id: int, payload: VisitCaseIn):
     user = request.auth
     if not user.has_perm("gridwork.add_visit"):
         raise Forbidden()
@@ -861,7 +861,7 @@ def care_out(item: care.CareItem, today: dt.date) -> dict:
     summary="Care-list households whose visits are overdue, in scope (a worker, a village, a township)",
 )
 def care_overdue(
-    request, area: int | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    request, area: int | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000)
 ):
     user = request.auth
     _staff(user)

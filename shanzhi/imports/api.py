@@ -207,7 +207,7 @@ def get_export(request, kind: str, query: Query[FileQuery]):
 
 
 @router.get("/imports", response={200: JobPage, **ERRORS}, summary="The caller's import jobs, newest first")
-def list_jobs(request, limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0)):
+def list_jobs(request, limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=10_000_000)):
     if not request.auth.has_perm(services.PERMISSION):
         raise Forbidden()
     queryset = ImportJob.objects.for_user(request.auth)

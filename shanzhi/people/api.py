@@ -66,7 +66,7 @@ class HouseholdFilter(Schema):
     tag: str | None = Field(None, description="a tag code such as elderly_alone")
     status: HouseholdStatus | None = HouseholdStatus.ACTIVE
     limit: int = Field(20, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class HouseholdIn(Schema):

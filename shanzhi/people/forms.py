@@ -44,7 +44,10 @@ class HouseholdForm(StyledFormMixin, forms.Form):
             self.initial.setdefault("grid", self.fields["grid"].queryset.first().pk)
 
     def clean_phone(self):
-        return _valid_phone(self.cleaned_data.get("phone"))
+        value = self.cleaned_data.get("phone")
+        if self.initial.get("phone") and value == self.initial.get("phone"):
+            return value  # the masked number left as shown: the view keeps the stored one
+        return _valid_phone(value)
 
 
 def _valid_phone(value):

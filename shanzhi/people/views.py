@@ -122,14 +122,17 @@ def household_edit(request, pk: int):
         "number": household.number,
         "grid": household.grid_id,
         "address": household.address,
-        "phone": household.phone,
+        "phone": household.masked_phone,  # staff edit without seeing the full number (see resident_edit)
         "tags": list(household.tags.all()),
         "status": household.status,
     }
     form = HouseholdForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
+        changes = {**form.cleaned_data, "tags": list(form.cleaned_data["tags"])}
+        if changes.get("phone") == household.masked_phone:
+            changes.pop("phone")  # left as shown: keep the stored number
         try:
-            update_household(household, actor=user, **{**form.cleaned_data, "tags": list(form.cleaned_data["tags"])})
+            update_household(household, actor=user, **changes)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:

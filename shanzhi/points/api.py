@@ -84,11 +84,11 @@ class EntryIn(Schema):
     note: str = Field("", max_length=300)
 
 
-class ReasonIn(Schema):
+class EntryReasonIn(Schema):
     reason: str = Field(..., max_length=500)
 
 
-class DecisionIn(Schema):
+class AppealDecisionIn(Schema):
     uphold: bool
     reason: str = Field(..., max_length=500)
 
@@ -123,7 +123,7 @@ class RankingQuery(Schema):
     period: PeriodKind = PeriodKind.MONTH
     start: dt.date | None = Field(None, description="any day of the period (default: today)")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class RankingRow(Schema):
@@ -282,7 +282,7 @@ def get_household_points(request, household_id: int):
     summary="A household's ledger, newest first",
 )
 def get_household_entries(
-    request, household_id: int, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)
+    request, household_id: int, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000)
 ):
     household = get_in_scope(Household.objects, request.auth, pk=household_id)
     qs = PointsEntry.objects.filter(household=household).select_related("state", "rule").order_by("-created", "-id")
@@ -352,7 +352,7 @@ def post_approve(request, entry_id: int):
 @router.post(
     "/points/entries/{entry_id}/decline", response={200: EntryOut, **ERRORS}, summary="Second approver declines"
 )
-def post_decline(request, entry_id: int, payload: ReasonIn):
+def post_decline(request, entry_id: int, payload: EntryReasonIn):
     services.decline_entry(_entry(request, entry_id), actor=request.auth, reason=payload.reason)
     return _entry_response(entry_id)
 
@@ -362,7 +362,7 @@ def post_decline(request, entry_id: int, payload: ReasonIn):
     response={200: EntryOut, **ERRORS},
     summary="Void an entry by a reversing entry, with a reason",
 )
-def post_reverse(request, entry_id: int, payload: ReasonIn):
+def post_reverse(request, entry_id: int, payload: EntryReasonIn):
     services.reverse_entry(_entry(request, entry_id), actor=request.auth, reason=payload.reason)
     return _entry_response(entry_id)
 
@@ -384,7 +384,7 @@ def appeal_out(a: Appeal) -> dict:
     response={201: AppealOut, **ERRORS},
     summary="The household appeals an entry in public notice",
 )
-def post_appeal(request, entry_id: int, payload: ReasonIn):
+def post_appeal(request, entry_id: int, payload: EntryReasonIn):
     appeal = services.appeal_entry(_entry(request, entry_id), actor=request.auth, reason=payload.reason)
     return Status(201, appeal_out(appeal))
 
@@ -394,7 +394,7 @@ def post_appeal(request, entry_id: int, payload: ReasonIn):
     response={200: AppealOut, **ERRORS},
     summary="Uphold (void the entry) or reject an appeal, with a reason",
 )
-def post_decision(request, appeal_id: int, payload: DecisionIn):
+def post_decision(request, appeal_id: int, payload: AppealDecisionIn):
     appeal = get_in_scope(Appeal.objects, request.auth, pk=appeal_id)
     appeal = services.decide_appeal(appeal, actor=request.auth, uphold=payload.uphold, reason=payload.reason)
     return appeal_out(appeal)
@@ -545,7 +545,7 @@ def post_redemption(request, payload: RedemptionIn):
     response={200: RedemptionOut, **ERRORS},
     summary="Same-day cancellation: points and stock come back by reversal",
 )
-def post_cancel(request, redemption_id: int, payload: ReasonIn):
+def post_cancel(request, redemption_id: int, payload: EntryReasonIn):
     redemption = get_in_scope(Redemption.objects, request.auth, pk=redemption_id)
     return redemption_out(services.cancel_redemption(redemption, actor=request.auth, reason=payload.reason))
 

@@ -843,7 +843,7 @@ def dividends(request):
         village = get_in_scope(Area.objects, user, pk=request.GET.get("village") or request.POST.get("village"))
     can_manage = user.has_perm(services.PERM_MANAGE_DIVIDENDS)
     form = DividendForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"year": timezone.localdate().year - 1, "method": "proportional", "title": _("Year-end dividend")},
     )
     if request.method == "POST":
