@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Two workers (the machines have 2 cores); a test file stays on one worker so module fixtures build once.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=15
 
 .PHONY: demo test install install-test assets system-deps lint check-migrations messages bench serve clean
 

@@ -136,7 +136,7 @@ PAGES.update({
     'areas/': R(SIGNED_IN),
     'areas/<int:pk>/': R(TRIAGE | GRID | {'village_secretary'}, params={"pk": "grid"}),
     'audit/': R(COUNTY),
-    'audit/<int:pk>/': R(COUNTY, params={"pk": "1"}),
+    'audit/<int:pk>/': R(COUNTY, params={"pk": "audit_row"}),
     'cases/': R(STAFF | VILLAGERS),
     'cases/<int:pk>/': R(TRIAGE | GRID | DEPARTMENT | {'village_secretary', 'villager'}, params={"pk": "case"}),
     'cases/<int:pk>/steps/<slug:action>/': R((), deny={405}, params={"pk": "case"}),

@@ -152,6 +152,7 @@ def _pick_objects(world, area, li_household, far_household, near_case, departmen
 
     from shanzhi.cases import services as cases
     from shanzhi.cases.models import Case, Notification
+    from shanzhi.core.models import AuditLog
     from shanzhi.deliberation import services as deliberation
     from shanzhi.deliberation.models import ActionItem, Decision, Meeting, Topic, Venue
     from shanzhi.gridwork import services as gridwork
@@ -207,6 +208,9 @@ def _pick_objects(world, area, li_household, far_household, near_case, departmen
     o["red_flag"] = {w: _first(WorkerEvaluation.objects.filter(evaluation__township=o["township"][w],
                                                                certificate_number__gt=""), "red flag")
                      for w in places}
+    # The audit log is county-wide (only county admins read it): any row serves both places.
+    audit_row = _first(AuditLog.objects.order_by("-id"), "audit row")
+    o["audit_row"] = {"near": audit_row, "far": audit_row}
     o["topic"] = {w: _first(Topic.objects.filter(village=o["village"][w]), "topic") for w in places}
     fresh_topics = {
         w: deliberation.raise_topic(actor=users[p], title="修缮村口破损水泥路", topic_class="livelihood", description="雨天积水")
