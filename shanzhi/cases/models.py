@@ -413,6 +413,8 @@ class Notification(models.Model):
         Case, verbose_name=_("Case"), null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     text = models.CharField(_("Message"), max_length=300)
+    # A page of this site the message opens when it is not about a case (e.g. a finished report).
+    link = models.CharField(_("Link"), max_length=200, blank=True)
     created = models.DateTimeField(_("Time"), default=timezone.now)
     read_at = models.DateTimeField(_("Read at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("Sent at"), null=True, blank=True)

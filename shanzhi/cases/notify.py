@@ -67,11 +67,18 @@ def get_sender():
     return import_string(conf.NOTIFICATION_SENDER)()
 
 
-def notify(user_ids: Iterable[int], *, kind: str, text: str, case=None, exclude: int | None = None) -> int:
-    """Put one message per distinct user in the outbox; returns how many."""
+def notify(
+    user_ids: Iterable[int], *, kind: str, text: str, case=None, exclude: int | None = None, link: str = ""
+) -> int:
+    """Put one message per distinct user in the outbox; returns how many.
+
+    ``link`` is a path on this site (``/dashboard/reports/7/``) for messages that are not about a case.
+    """
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("a notification link is a path on this site")
     now = timezone.now()
     rows = [
-        Notification(recipient_id=uid, kind=kind, text=str(text)[:300], case=case, created=now)
+        Notification(recipient_id=uid, kind=kind, text=str(text)[:300], case=case, link=link[:200], created=now)
         for uid in sorted(set(user_ids))
         if uid is not None and uid != exclude
     ]

@@ -14,6 +14,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -178,7 +179,10 @@ def run_job(job: ReportJob) -> ReportJob:
         from shanzhi.cases.notify import notify
 
         notify(
-            [user.pk], kind=NotificationKind.REPORT_READY, text=_("Ready to download: %(title)s") % {"title": job.title}
+            [user.pk],
+            kind=NotificationKind.REPORT_READY,
+            text=_("Ready to download: %(title)s") % {"title": job.title},
+            link=reverse("dashboard:report_detail", args=[job.pk]),
         )
     return job
 

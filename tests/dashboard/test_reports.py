@@ -160,6 +160,16 @@ def test_household_export_is_masked_for_a_village_secretary(county):
     assert audit.actor_id == county.village_secretary.pk
     note = Notification.objects.get(recipient=county.village_secretary, kind="report_ready")
     assert job.title in note.text
+    # Opening the message goes to the finished file's page, which only its owner may see.
+    from django.test import Client
+
+    owner, other = Client(), Client()
+    owner.force_login(county.village_secretary)
+    other.force_login(county.other_village_secretary)
+    opened = owner.get(f"/cases/notifications/{note.pk}/")
+    assert opened.status_code == 302 and opened["Location"] == f"/dashboard/reports/{job.pk}/"
+    assert owner.get(opened["Location"]).status_code == 200
+    assert other.get(opened["Location"]).status_code == 404
 
 
 def test_household_export_is_full_for_the_county_admin(county):
