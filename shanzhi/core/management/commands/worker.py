@@ -56,5 +56,7 @@ class Command(BaseCommand):
         except Exception:  # one failing job must not stop the others
             logger.exception("job %s failed", " ".join(job))
             return False
-        logger.info("job %s done in %.1f s", " ".join(job), time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        # Quick runs of the frequent jobs (every few seconds) stay out of the console at INFO.
+        logger.log(logging.INFO if elapsed >= 1 else logging.DEBUG, "job %s done in %.1f s", " ".join(job), elapsed)
         return True
