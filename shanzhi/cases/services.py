@@ -1171,7 +1171,7 @@ def _bulk_escalation_notifications(by_path: dict, level: int, reason: str, now: 
         for pk, note, department_id in rows:
             recipients = area_recipients | set(handlers.get(department_id, ()))
             text = note[:300]
-            notifications.extend((u, kind, pk, text, now, None, None, 0, "", None) for u in sorted(recipients))
+            notifications.extend((u, kind, pk, text, "", now, None, None, 0, "", None) for u in sorted(recipients))
     fast_insert(Notification, NOTIFICATION_COLUMNS, notifications)
 
 
@@ -1192,6 +1192,7 @@ NOTIFICATION_COLUMNS = (
     "kind",
     "case_id",
     "text",
+    "link",
     "created",
     "read_at",
     "sent_at",
