@@ -149,3 +149,106 @@ register(
         ],
     )
 )
+
+
+# --- deliberation topics ----------------------------------------------------------------
+def _optional_date(params, name):
+    import datetime as dt
+
+    from shanzhi.core.errors import InvalidInput
+
+    value = params.get(name)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(fields={name: [_("Enter a date as YYYY-MM-DD")]}) from None
+
+
+def _topic_queryset(user, params):
+    from shanzhi.areas.models import Area
+    from shanzhi.core.scoping import get_in_scope
+    from shanzhi.deliberation.choices import TopicClass, TopicStatus
+    from shanzhi.deliberation.filters import filtered_topics
+
+    area = get_in_scope(Area.objects, user, pk=params["area"]) if params.get("area") else None
+    status = params.get("status") if params.get("status") in TopicStatus.values else None
+    topic_class = params.get("topic_class") if params.get("topic_class") in TopicClass.values else None
+    qs = filtered_topics(
+        user,
+        status=status,
+        topic_class=topic_class,
+        area=area,
+        q=(params.get("q") or "")[:50],
+        resolved_since=_optional_date(params, "resolved_since"),
+        resolved_until=_optional_date(params, "resolved_until"),
+    )
+    return qs.select_related("village__parent").order_by("-raised_at", "-id")
+
+
+register(
+    ListExporter(
+        name="topics",
+        title=_("Topics"),
+        queryset=_topic_queryset,
+        permission="deliberation.view_deliberation",
+        list_url="deliberation:topic_list",
+        columns=[
+            (_("Title"), lambda t, c: t.title),
+            (_("Class"), lambda t, c: str(t.get_topic_class_display())),
+            (_("Status"), lambda t, c: str(t.get_status_display())),
+            (_("Township"), lambda t, c: t.village.parent.name),
+            (_("Village"), lambda t, c: t.village.name),
+            (_("Raised by"), lambda t, c: t.raiser_name),
+            (_("Raised at"), lambda t, c: _local(t.raised_at)),
+            (_("Description"), lambda t, c: t.description[:500]),
+        ],
+    )
+)
+
+
+# --- grid workers -----------------------------------------------------------------------
+def _worker_queryset(user, params):
+    from django.db.models import Prefetch
+
+    from shanzhi.areas.models import Area
+    from shanzhi.core.scoping import get_in_scope
+    from shanzhi.gridwork.choices import WorkerKind
+    from shanzhi.gridwork.models import GridAssignment
+    from shanzhi.gridwork.presenters import workers_in_area
+
+    area = get_in_scope(Area.objects, user, pk=params["area"]) if params.get("area") else None
+    workers = workers_in_area(user, area)
+    status = params.get("status", "active")
+    if status == "active":
+        workers = workers.filter(end_date__isnull=True)
+    elif status == "left":
+        workers = workers.filter(end_date__isnull=False)
+    if params.get("kind") in WorkerKind.values:
+        workers = workers.filter(kind=params["kind"])
+    current = GridAssignment.objects.current().select_related("grid").order_by("grid__path")
+    return (
+        workers.select_related("home_area")
+        .prefetch_related(Prefetch("assignments", queryset=current, to_attr="now"))
+        .order_by("home_area__path", "name", "id")
+    )
+
+
+register(
+    ListExporter(
+        name="grid_workers",
+        title=_("Grid workers"),
+        queryset=_worker_queryset,
+        list_url="gridwork:roster",
+        columns=[
+            (_("Full name"), lambda w, c: w.name),
+            (_("Category"), lambda w, c: str(w.get_kind_display())),
+            (_("Area"), lambda w, c: w.home_area.name),
+            (_("Grids"), lambda w, c: "、".join(a.grid.name for a in w.now)),
+            (_("Mobile"), lambda w, c: _phone(w.phone, c)),
+            (_("Service start"), lambda w, c: w.start_date.isoformat()),
+            (_("Service end"), lambda w, c: w.end_date.isoformat() if w.end_date else ""),
+        ],
+    )
+)

@@ -316,3 +316,54 @@ def test_api_bad_input_and_outsiders(county, api_as):
     assert officer.get("stats/return", {"area": county.other_township.pk}).status_code == 404
     assert officer.get("stats/map", {"area": county.far_grid.pk}).status_code == 404
     assert not ReportJob.objects.exists()
+
+
+def test_topic_export_follows_the_list_filter_and_the_scope(county):
+    from shanzhi.deliberation import services as deliberation
+
+    deliberation.raise_topic(actor=county.villager, title="村口路面积水", topic_class="livelihood", description="雨后")
+    deliberation.raise_topic(actor=county.villager, title="文化广场照明", topic_class="livelihood", description="")
+    deliberation.raise_topic(actor=county.other_villager, title="阿北村桥梁", topic_class="livelihood", description="")
+    secretary = build(
+        services.request_report(
+            actor=county.village_secretary, kind="list_export", file_format="xlsx", params={"list": "topics"}
+        )
+    )
+    titles = {row[0] for row in sheet_rows(secretary)[1:]}
+    assert titles == {"村口路面积水", "文化广场照明"}  # not the far village's topic
+    searched = build(
+        services.request_report(
+            actor=county.county_admin,
+            kind="list_export",
+            file_format="xlsx",
+            params={"list": "topics", "query": {"q": "桥梁"}},
+        )
+    )
+    assert [row[0] for row in sheet_rows(searched)[1:]] == ["阿北村桥梁"]
+    with pytest.raises(InvalidInput) as refused:
+        services.request_report(
+            actor=county.county_admin,
+            kind="list_export",
+            file_format="xlsx",
+            params={"list": "topics", "query": {"resolved_since": "yesterday"}},
+        )
+    assert "resolved_since" in refused.value.fields
+
+
+def test_grid_worker_export_masks_phones_and_keeps_to_the_scope(county):
+    job = build(
+        services.request_report(
+            actor=county.village_secretary, kind="list_export", file_format="xlsx", params={"list": "grid_workers"}
+        )
+    )
+    rows = sheet_rows(job)
+    names = {row[0] for row in rows[1:]}
+    assert "侯晓春" in names
+    hou = next(row for row in rows[1:] if row[0] == "侯晓春")
+    assert hou[4] == "136****3333" and "13600003333" not in repr(rows)
+    far = build(
+        services.request_report(
+            actor=county.other_township_officer, kind="list_export", file_format="xlsx", params={"list": "grid_workers"}
+        )
+    )
+    assert "侯晓春" not in {row[0] for row in sheet_rows(far)[1:]}
