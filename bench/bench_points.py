@@ -36,7 +36,7 @@ from bench.common import ROOT, measure, report, setup_django
 
 # --- posting -------------------------------------------------------------------------------
 
-RAW_TABLES = ("points_pointsentry", "points_entrystate", "points_ledgerhead", "core_auditlog")
+RAW_TABLES = ("points_pointsentry", "points_entrystate", "points_ledgerhead")
 
 
 def _fresh_raw(name: str, synchronous: str) -> sqlite3.Connection:
@@ -82,10 +82,10 @@ class RawAppRows:
     """Not the target's baseline: what a posting's own rows cost in plain sqlite3.
 
     The app's tables and indexes (copied from the bench database's schema; foreign keys
-    not enforced), and per transaction the rows ``record_entry`` writes: the entry with
-    its SM3 hash, its status row, the chain head update, the audit chain tip read and the
-    audit row with its SM3 hash. Shows how much of the gap to the two-statement baseline
-    is the database's own work.
+    not enforced), and per transaction the rows ``record_entry`` writes: the chain head
+    read, the entry with its SM3 hash, its status row and the chain head update (a posting
+    writes no audit-log row, docs/decisions/0007). Shows how much of the gap to the
+    two-statement baseline is the database's own work.
     """
 
     def __init__(self, synchronous: str):
@@ -129,16 +129,6 @@ class RawAppRows:
             )
             db.execute(
                 "UPDATE points_ledgerhead SET entry_seq = ?, entry_hash = ? WHERE village_id = 1", (seq + 1, digest)
-            )
-            tip = db.execute("SELECT row_hash FROM core_auditlog ORDER BY id DESC LIMIT 1").fetchone()
-            tip = tip[0] if tip else "0" * 64
-            after = f'{{"delta":5,"entries":[{entry}],"households":[{i % 100}],"rule":1}}'
-            db.execute(
-                "INSERT INTO core_auditlog (created, actor_id, actor_label, ip, user_agent, action, object_type,"
-                " object_id, object_repr, before, after, outcome, extra, prev_hash, row_hash) VALUES (?, 1, 'bench',"
-                " NULL, '', 'points.entry.recorded', 'points.pointsentry', ?, 'BENCH +5', NULL, ?, 'success', '{}',"
-                " ?, ?)",
-                (now.isoformat(), str(entry), after, tip, hashlib.new("sm3", (tip + after).encode()).hexdigest()),
             )
             db.execute("COMMIT")
         self.done += count

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import ipaddress
 import json
 import uuid
@@ -27,6 +28,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from shanzhi.core import sql
 from shanzhi.core.choices import Outcome
 from shanzhi.core.middleware import current_request_context
 from shanzhi.core.models import AuditCheckpoint, AuditLog
@@ -55,8 +57,8 @@ def _json_value(value):
 
 def _stored_json(value):
     """The value exactly as the JSON column will give it back (string keys, lists)."""
-    if value is None:
-        return None
+    if value is None or (type(value) is dict and not value):
+        return value
     try:
         # Plain JSON (the usual case) goes through the C encoder as it is; anything
         # else (dates, models, decimals, lazy text ...) is converted first.
@@ -128,8 +130,9 @@ def row_hash(prev_hash: str, row: AuditLog) -> str:
     return digest.finalize().hex()
 
 
-def _lock_chain(using: str) -> None:
-    connection = connections[using]
+def _lock_chain(using) -> None:
+    """``using``: an alias or a connection."""
+    connection = sql.connection_for(using)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
@@ -151,12 +154,12 @@ def _anchor_hash(using: str) -> str:
     return checkpoint.through_hash if checkpoint else GENESIS_HASH
 
 
-def _chain_tip(using: str) -> str:
-    table = connections[using].ops.quote_name(AuditLog._meta.db_table)
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608 - table name from the model
-        last = cursor.fetchone()
-    return last[0] if last is not None else _anchor_hash(using)
+def _chain_tip(using) -> str:
+    """The hash of the chain's last row; ``using`` is an alias or a connection."""
+    connection = sql.connection_for(using)
+    table = connection.ops.quote_name(AuditLog._meta.db_table)
+    last = sql.fetchone(f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1", using=connection)  # noqa: S608 - table name from the model
+    return last[0] if last is not None else _anchor_hash(connection.alias)
 
 
 def _normal_ip(ip: str | None) -> str | None:
@@ -168,65 +171,26 @@ def _normal_ip(ip: str | None) -> str | None:
         return None
 
 
-# The INSERT of audit rows, built once per database from the model's fields; values are
-# prepared by the fields exactly as ``save()`` prepares them. Audit rows are only ever
-# inserted, so this is all their ``save()`` would do, without the ORM's query building.
-_INSERTS: dict[str, tuple[str, str, list]] = {}
-# Fields whose prepared value is the Python value itself when it is a str, int or None.
-_PLAIN_FIELDS = (models.CharField, models.ForeignKey)
-_PLAIN_VALUES = (str, int, type(None))
-
-
-def _insert_plan(using: str) -> tuple[str, str, list]:
-    plan = _INSERTS.get(using)
-    if plan is None:
-        connection = connections[using]
-        quote = connection.ops.quote_name
-        meta = AuditLog._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names come from the model
-            quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-        )
-        columns = [(f.attname, f, isinstance(f, _PLAIN_FIELDS)) for f in fields]
-        plan = _INSERTS[using] = (sql, f" RETURNING {quote(meta.pk.column)}", columns)
-    return plan
-
-
-def _chain_and_insert(rows: list, using: str, *, read_ids: bool) -> None:
+def _chain_and_insert(rows: list, using, *, read_ids: bool) -> None:
     """Link ``rows`` one after another to the chain's tip and insert them in that order.
 
-    The caller holds the chain lock (see :func:`_lock_chain`) inside a transaction. Values
-    are prepared by their fields as ``save()`` prepares them.
+    The caller holds the chain lock (see :func:`_lock_chain`) inside a transaction. Rows are
+    inserted by ``shanzhi.core.sql`` (audit rows are only ever inserted), with values prepared
+    as their fields prepare them for ``save()``.
     """
-    connection = connections[using]
-    sql, returning, columns = _insert_plan(using)
-    previous = _chain_tip(using)
+    connection = sql.connection_for(using)
+    plan = sql.insert_plan(AuditLog, using=connection)
+    previous = _chain_tip(connection)
     params = []
-    shared: dict[str, tuple] = {}  # values the rows share (time, address): prepared once
     for row in rows:
         row.prev_hash = previous
         row.row_hash = previous = row_hash(previous, row)
-        values = row.__dict__
-        prepared = []
-        for attname, field, plain in columns:
-            value = values[attname]
-            if plain and type(value) in _PLAIN_VALUES:
-                prepared.append(value)
-                continue
-            last = shared.get(attname)
-            if last is None or last[0] is not value:
-                last = shared[attname] = (value, field.get_db_prep_save(value, connection))
-            prepared.append(last[1])
-        params.append(prepared)
-    with connection.cursor() as cursor:
-        if read_ids:
-            for row, values in zip(rows, params, strict=True):
-                cursor.execute(sql + returning, values)
-                row.pk = cursor.fetchone()[0]
-                row._state.adding = False
-                row._state.db = using
-        else:
-            cursor.executemany(sql, params)
+        params.append(sql.insert_params(plan, row.__dict__, connection))
+    if read_ids:
+        for row, values in zip(rows, params, strict=True):
+            row.id = sql.fetchone(plan.sql + plan.returning, values, using=connection)[0]
+    else:
+        sql.executemany(plan.sql, params, using=connection)
 
 
 def _actor_fields(actor, actor_label: str) -> tuple:
@@ -254,28 +218,51 @@ def record(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)
     actor, actor_label = _actor_fields(actor, actor_label)
-    entry = AuditLog(
-        actor=actor,
-        actor_label=actor_label,
-        ip=_normal_ip(context.ip),
-        user_agent=context.user_agent[:255],
-        action=action[:100],
-        object_type=object_type[:100],
-        object_id=str(object_id)[:64],
-        object_repr=str(object_repr)[:200],
-        before=_stored_json(before),
-        after=_stored_json(after),
-        outcome=outcome,
-        extra=_stored_json(extra),
-    )
-    using = router.db_for_write(AuditLog)
-    # No savepoint: a failed audit write must fail the caller's whole transaction anyway.
-    with transaction.atomic(using=using, savepoint=False):
-        _lock_chain(using)
-        # Taken under the lock, so times follow the chain order on one server.
-        entry.created = timezone.now()
-        _chain_and_insert([entry], using, read_ids=True)
+    values = {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_label": actor_label,
+        "ip": _normal_ip(context.ip),
+        "user_agent": context.user_agent[:255],
+        "action": action[:100],
+        "object_type": object_type[:100],
+        "object_id": str(object_id)[:64],
+        "object_repr": str(object_repr)[:200],
+        "before": _stored_json(before),
+        "after": _stored_json(after),
+        "outcome": outcome,
+        "extra": _stored_json(extra),
+        "prev_hash": "",
+        "row_hash": "",
+    }
+    connection = connections[router.db_for_write(AuditLog)]
+    if not connection.in_atomic_block:
+        with transaction.atomic(using=connection.alias):
+            return _append(values, connection)
+    # Inside the caller's transaction (the usual case): no savepoint, and a failed audit
+    # write fails the caller's whole transaction, as atomic(savepoint=False) would mark it.
+    try:
+        return _append(values, connection)
+    except BaseException:
+        connection.needs_rollback = True
+        raise
+
+
+def _append(values: dict, connection) -> AuditLog:
+    _lock_chain(connection)
+    # Taken under the lock, so times follow the chain order on one server.
+    values["created"] = timezone.now()
+    # Built from the values in field order (as a row read from the database is): the
+    # keyword path of Model.__init__ costs more than the rest of the row's writing.
+    entry = AuditLog(*[values.get(name) for name in _attnames()])
+    _chain_and_insert([entry], connection, read_ids=True)
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
+
+
+@functools.cache
+def _attnames() -> tuple[str, ...]:
+    return tuple(f.attname for f in AuditLog._meta.concrete_fields)
 
 
 def record_many(rows, *, actor=None, actor_label: str = "", json_ready: bool = False) -> int:

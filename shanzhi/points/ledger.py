@@ -14,13 +14,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from shanzhi.areas.models import Area
+from shanzhi.core import sql
 from shanzhi.core.errors import NotFound
 from shanzhi.points.choices import EntryKind, EntryStatus, PeriodKind
 from shanzhi.points.models import (
+    GENESIS_HASH,
     EntryEvent,
     HouseholdPoints,
     LedgerHead,
@@ -48,6 +50,14 @@ def sm3_hex(prev_hash: str, payload: str) -> str:
     return digest.finalize().hex()
 
 
+def _evidence_name(e) -> str:
+    """The stored file name; of a model instance read without building a FieldFile (its attribute
+    holds the plain name until first read). The demo builder hashes plain rows too."""
+    stored = getattr(e, "__dict__", None)
+    value = stored["evidence"] if stored is not None and "evidence" in stored else e.evidence
+    return getattr(value, "name", value) or ""
+
+
 def entry_payload(e: PointsEntry) -> str:
     return SEPARATOR.join(
         str(v)
@@ -60,7 +70,7 @@ def entry_payload(e: PointsEntry) -> str:
             e.delta,
             e.occurred_on.isoformat(),
             e.note,
-            e.evidence.name or "",
+            _evidence_name(e),
             int(e.major),
             int(e.needs_approval),
             e.notice_days,
@@ -92,58 +102,10 @@ def event_payload(ev: EntryEvent) -> str:
 #
 # One posting is a handful of single-row statements. Through the ORM each costs far more
 # Python (query building and compiling) than the database's work, so the ledger's own
-# single-row writes are plain SQL, built once per model from the model's fields and fed
-# values the fields prepare exactly as ``save()`` prepares them.
+# single-row reads and writes are plain SQL run by ``shanzhi.core.sql``; new rows are
+# inserted by ``sql.insert_row``, with values prepared as their fields prepare them for ``save()``.
 
-_INSERTS: dict[tuple[type, str], tuple] = {}
-# Fields whose prepared value is the Python value itself when it is a str, int, bool or None.
-_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
-_PLAIN_VALUES = (str, int, bool, type(None))
-
-
-def _insert_plan(model) -> tuple:
-    key = (model, connection.vendor)
-    plan = _INSERTS.get(key)
-    if plan is None:
-        meta = model._meta
-        quote = connection.ops.quote_name
-        auto = isinstance(meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
-        fields = [f for f in meta.concrete_fields if not (auto and f.primary_key)]
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names come from the model
-            quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-        )
-        if auto:
-            sql += f" RETURNING {quote(meta.pk.column)}"
-        columns = [(f.attname, f, isinstance(f, _PLAIN_FIELDS)) for f in fields]
-        stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-        plan = _INSERTS[key] = (sql, columns, stamped, auto)
-    return plan
-
-
-def insert_row(obj: models.Model) -> models.Model:
-    """INSERT one new model instance (its pk read back), without the ORM's query building.
-
-    For rows of the ledger's own tables that no signal listens to; append-only rows are
-    only ever inserted, so this is all their ``save()`` would do. Values are prepared by
-    their fields as ``save()`` prepares them (plain str, int and bool values go in as they are).
-    """
-    sql, columns, stamped, auto = _insert_plan(type(obj))
-    if stamped:
-        now = timezone.now()
-        for attname in stamped:
-            setattr(obj, attname, now)
-    values = obj.__dict__
-    params = []
-    for attname, field, plain in columns:
-        value = values[attname] if attname in values else getattr(obj, attname)
-        params.append(value if plain and type(value) in _PLAIN_VALUES else field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if auto:
-            obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
-    return obj
+insert_row = sql.insert_row
 
 
 DEFAULT_NOTICE_DAYS = VillageSettings._meta.get_field("notice_days").default
@@ -152,37 +114,32 @@ DEFAULT_NOTICE_DAYS = VillageSettings._meta.get_field("notice_days").default
 def household_grids(ids: list[int]) -> dict[int, tuple[int, str]]:
     """Household id → (village id, grid path), read in one statement."""
     marks = ", ".join(["%s"] * len(ids))
-    sql = "SELECT h.id, g.parent_id, g.path FROM people_household h JOIN areas_area g ON g.id = h.grid_id"
-    sql += f" WHERE h.id IN ({marks})"  # placeholders only
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+    query = "SELECT h.id, g.parent_id, g.path FROM people_household h JOIN areas_area g ON g.id = h.grid_id"
+    query += f" WHERE h.id IN ({marks})"  # placeholders only
+    return {row[0]: (row[1], row[2]) for row in sql.fetchall(query, ids)}
 
 
 def rule_points_used(rule_id: int, household_ids: list[int], first: dt.date, last: dt.date) -> dict[int, int]:
     """Points each household got by a rule between two days, counting entries not voided (for caps)."""
     marks = ", ".join(["%s"] * len(household_ids))
-    adapt = connection.ops.adapt_datefield_value
-    sql = (  # noqa: S608, UP032 - placeholders only
+    db = connections[DEFAULT_DB_ALIAS]
+    adapt = db.ops.adapt_datefield_value
+    query = (  # noqa: S608, UP032 - placeholders only
         "SELECT e.household_id, SUM(e.delta) FROM points_pointsentry e"
         " LEFT JOIN points_entrystate s ON s.entry_id = e.id"
         " WHERE e.rule_id = %s AND e.household_id IN ({}) AND e.kind IN (%s, %s)"
         " AND e.occurred_on >= %s AND e.occurred_on <= %s"
         " AND (s.status IS NULL OR s.status <> %s) GROUP BY e.household_id"
     ).format(marks)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [rule_id, *household_ids, *RULE_KINDS, adapt(first), adapt(last), EntryStatus.VOIDED])
-        return {row[0]: row[1] for row in cursor.fetchall()}
+    params = [rule_id, *household_ids, *RULE_KINDS, adapt(first), adapt(last), EntryStatus.VOIDED]
+    return {row[0]: row[1] for row in sql.fetchall(query, params, using=db)}
 
 
 def shop_area(shop_id: int) -> tuple[str, bool]:
     """(area path, open) of a shop, read in one statement; NotFound if it is gone."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.path, s.active FROM points_shop s JOIN areas_area a ON a.id = s.area_id WHERE s.id = %s",
-            [shop_id],
-        )
-        row = cursor.fetchone()
+    row = sql.fetchone(
+        "SELECT a.path, s.active FROM points_shop s JOIN areas_area a ON a.id = s.area_id WHERE s.id = %s", [shop_id]
+    )
     if row is None:
         raise NotFound()
     return row[0], bool(row[1])
@@ -194,23 +151,19 @@ def _for_update() -> str:
 
 def locked_spendable(household_id: int) -> int:
     """The household's spendable points, its balance row locked (0 if it has none yet)."""
-    sql = "SELECT spendable FROM points_householdpoints WHERE household_id = %s" + _for_update()  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [household_id])
-        row = cursor.fetchone()
+    query = "SELECT spendable FROM points_householdpoints WHERE household_id = %s" + _for_update()  # noqa: S608
+    row = sql.fetchone(query, [household_id])
     return row[0] if row else 0
 
 
 def locked_items(shop_id: int, item_ids: list[int]) -> list[ShopItem]:
     """The shop's items among ``item_ids``, locked in id order."""
     marks = ", ".join(["%s"] * len(item_ids))
-    sql = (  # noqa: S608, UP032 - placeholders only
+    query = (  # noqa: S608, UP032 - placeholders only
         "SELECT id, name, points_price, stock, active FROM points_shopitem"
         " WHERE shop_id = %s AND id IN ({}) ORDER BY id"
     ).format(marks) + _for_update()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [shop_id, *item_ids])
-        rows = cursor.fetchall()
+    rows = sql.fetchall(query, [shop_id, *item_ids])
     items = []
     for pk, name, price, stock, active in rows:
         item = ShopItem(id=pk, shop_id=shop_id, name=name, points_price=price, stock=stock, active=bool(active))
@@ -222,48 +175,54 @@ def locked_items(shop_id: int, item_ids: list[int]) -> list[ShopItem]:
 
 def take_stock(item_id: int, quantity: int) -> bool:
     """Decrement an item's stock if enough is left; False if not."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE points_shopitem SET stock = stock - %s WHERE id = %s AND stock >= %s", [quantity, item_id, quantity]
-        )
-        return cursor.rowcount == 1
-
-
-def _head_sql() -> str:
-    sql = (
-        "SELECT h.entry_seq, h.entry_hash, h.event_seq, h.event_hash, s.notice_days"
-        " FROM points_ledgerhead h LEFT JOIN points_villagesettings s ON s.village_id = h.village_id"
-        " WHERE h.village_id = %s"
+    changed = sql.execute(
+        "UPDATE points_shopitem SET stock = stock - %s WHERE id = %s AND stock >= %s", [quantity, item_id, quantity]
     )
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF h"
-    return sql
+    return changed == 1
 
 
-def lock_head(village_id: int) -> LedgerHead:
+_HEAD_SQL = (
+    "SELECT h.entry_seq, h.entry_hash, h.event_seq, h.event_hash, s.notice_days"
+    " FROM points_ledgerhead h LEFT JOIN points_villagesettings s ON s.village_id = h.village_id"
+    " WHERE h.village_id = %s"
+)
+
+
+def _head_sql(db) -> str:
+    return _HEAD_SQL + " FOR UPDATE OF h" if db.features.has_select_for_update_of else _HEAD_SQL
+
+
+@dataclass(slots=True)
+class Head:
+    """A village's chain head as read under its lock; :func:`save_head` writes it back."""
+
+    village_id: int
+    entry_seq: int = 0
+    entry_hash: str = GENESIS_HASH
+    event_seq: int = 0
+    event_hash: str = GENESIS_HASH
+    notice_days: int = 0  # the village's public notice setting, read with the head
+
+
+def lock_head(village_id: int) -> Head:
     """The village's chain head, locked for this transaction (created on first use).
 
     ``head.notice_days`` is the village's public notice setting, read in the same statement.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_head_sql(), [village_id])
-        row = cursor.fetchone()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    LedgerHead.objects.create(village_id=village_id)
-            except IntegrityError:
-                pass  # created by a concurrent first writer
-            cursor.execute(_head_sql(), [village_id])
-            row = cursor.fetchone()
-    head = LedgerHead(village_id=village_id, entry_seq=row[0], entry_hash=row[1], event_seq=row[2], event_hash=row[3])
-    head._state.adding = False
-    head._state.db = connection.alias
-    head.notice_days = row[4] if row[4] is not None else DEFAULT_NOTICE_DAYS
-    return head
+    db = connections[DEFAULT_DB_ALIAS]
+    row = sql.fetchone(_head_sql(db), [village_id], using=db)
+    if row is None:
+        try:
+            with transaction.atomic():
+                LedgerHead.objects.create(village_id=village_id)
+        except IntegrityError:
+            pass  # created by a concurrent first writer
+        row = sql.fetchone(_head_sql(db), [village_id], using=db)
+    notice_days = row[4] if row[4] is not None else DEFAULT_NOTICE_DAYS
+    return Head(village_id, row[0], row[1], row[2], row[3], notice_days)
 
 
-def chain_entries(head: LedgerHead, entries: list[PointsEntry]) -> None:
+def chain_entries(head: Head | LedgerHead, entries: list[PointsEntry]) -> None:
     """Give each new entry its place and hash in the village chain (not yet saved)."""
     for entry in entries:
         entry.village_id = head.village_id
@@ -274,7 +233,7 @@ def chain_entries(head: LedgerHead, entries: list[PointsEntry]) -> None:
         head.entry_hash = entry.hash
 
 
-def chain_events(head: LedgerHead, events: list[EntryEvent]) -> None:
+def chain_events(head: Head | LedgerHead, events: list[EntryEvent]) -> None:
     for event in events:
         event.village_id = head.village_id
         head.event_seq += 1
@@ -284,7 +243,7 @@ def chain_events(head: LedgerHead, events: list[EntryEvent]) -> None:
         head.event_hash = event.hash
 
 
-def append_entries(head: LedgerHead, entries: list[PointsEntry]) -> list[PointsEntry]:
+def append_entries(head: Head | LedgerHead, entries: list[PointsEntry]) -> list[PointsEntry]:
     chain_entries(head, entries)
     if len(entries) == 1:
         insert_row(entries[0])
@@ -293,7 +252,7 @@ def append_entries(head: LedgerHead, entries: list[PointsEntry]) -> list[PointsE
     return entries
 
 
-def append_events(head: LedgerHead, events: list[EntryEvent]) -> list[EntryEvent]:
+def append_events(head: Head | LedgerHead, events: list[EntryEvent]) -> list[EntryEvent]:
     chain_events(head, events)
     if len(events) == 1:
         insert_row(events[0])
@@ -302,13 +261,12 @@ def append_events(head: LedgerHead, events: list[EntryEvent]) -> list[EntryEvent
     return events
 
 
-def save_head(head: LedgerHead) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE points_ledgerhead SET entry_seq = %s, entry_hash = %s, event_seq = %s, event_hash = %s"
-            " WHERE village_id = %s",
-            [head.entry_seq, head.entry_hash, head.event_seq, head.event_hash, head.village_id],
-        )
+def save_head(head: Head | LedgerHead) -> None:
+    sql.execute(
+        "UPDATE points_ledgerhead SET entry_seq = %s, entry_hash = %s, event_seq = %s, event_hash = %s"
+        " WHERE village_id = %s",
+        [head.entry_seq, head.entry_hash, head.event_seq, head.event_hash, head.village_id],
+    )
 
 
 # --- projections ------------------------------------------------------------------
@@ -394,41 +352,39 @@ def apply_effects(village_id: int, effects: list[Effect | None]) -> dict[int, Ho
         t[2] += e.earned
     rows: dict[int, HouseholdPoints] = {}
     now = timezone.now()
-    stamp_now = HouseholdPoints._meta.get_field("updated").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        # One UPDATE per household, in id order (the lock order on PostgreSQL); new rows are
-        # created under the village head lock, which serialises the village's writers.
-        for household_id in sorted(totals):
-            balance, held, earned = totals[household_id]
-            cursor.execute(
-                BALANCE_UPDATE, [balance, held, earned, balance, held, balance, held, stamp_now, household_id]
+    stamp_now = connection.ops.adapt_datetimefield_value(now)
+    # One UPDATE per household, in id order (the lock order on PostgreSQL); new rows are
+    # created under the village head lock, which serialises the village's writers.
+    for household_id in sorted(totals):
+        balance, held, earned = totals[household_id]
+        found = sql.fetchone(
+            BALANCE_UPDATE, [balance, held, earned, balance, held, balance, held, stamp_now, household_id]
+        )
+        if found is None:
+            row = HouseholdPoints(
+                household_id=household_id,
+                village_id=village_id,
+                balance=balance,
+                held=held,
+                spendable=max(0, balance - held),
+                earned_lifetime=earned,
             )
-            found = cursor.fetchone()
-            if found is None:
-                row = HouseholdPoints(
-                    household_id=household_id,
-                    village_id=village_id,
-                    balance=balance,
-                    held=held,
-                    spendable=max(0, balance - held),
-                    earned_lifetime=earned,
-                )
-                if held < 0:
-                    raise AssertionError(f"held points of household {household_id} would go negative")
-                insert_row(row)
-            else:
-                row = HouseholdPoints(
-                    household_id=household_id,
-                    village_id=village_id,
-                    balance=found[0],
-                    held=found[1],
-                    spendable=found[2],
-                    earned_lifetime=found[3],
-                    updated=now,
-                )
-                row._state.adding = False
-                row._state.db = connection.alias
-            rows[household_id] = row
+            if held < 0:
+                raise AssertionError(f"held points of household {household_id} would go negative")
+            insert_row(row)
+        else:
+            row = HouseholdPoints(
+                household_id=household_id,
+                village_id=village_id,
+                balance=found[0],
+                held=found[1],
+                spendable=found[2],
+                earned_lifetime=found[3],
+                updated=now,
+            )
+            row._state.adding = False
+            row._state.db = connection.alias
+        rows[household_id] = row
     _apply_period_effects(village_id, [e for e in effects if e.day is not None])
     return rows
 

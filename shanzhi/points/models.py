@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.areas.models import Area
-from shanzhi.core.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from shanzhi.core.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet, RowidOneToOneField
 from shanzhi.core.scoping import NOTHING, ScopedQuerySet, subtree_q
 from shanzhi.people.models import Household
 from shanzhi.points.choices import (
@@ -199,8 +199,9 @@ class PointsEntryQuerySet(AppendOnlyQuerySet):
 class PointsEntry(AppendOnlyModel):
     """One ledger line. Never updated or deleted: a correction is a reversing entry."""
 
-    # No index of their own: the chain position (village, seq) and the two household
-    # indexes below lead with these columns (fewer pages written per posting).
+    # Every index is a page written by every posting, so columns get an index of their own
+    # only where no other index leads with them: village by the chain position (village,
+    # seq), household by (household, created), rule by (rule, household, occurred_on).
     village = models.ForeignKey(
         Area, verbose_name=_("Village"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -214,7 +215,13 @@ class PointsEntry(AppendOnlyModel):
     )
     kind = models.CharField(_("Kind"), max_length=12, choices=EntryKind.choices)
     rule = models.ForeignKey(
-        Rule, verbose_name=_("Village rule"), null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        Rule,
+        verbose_name=_("Village rule"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
     )
     delta = models.IntegerField(_("Points"))
     occurred_on = models.DateField(_("Date"))
@@ -223,14 +230,19 @@ class PointsEntry(AppendOnlyModel):
     major = models.BooleanField(_("Major deduction"), default=False)
     needs_approval = models.BooleanField(_("Needs second approver"), default=False)
     notice_days = models.PositiveSmallIntegerField(_("Public notice days"), default=0)
-    reverses = models.OneToOneField(
+    # At most one reversal per entry (points_entry_reversed_once); a partial index, so that
+    # the entries that reverse nothing (nearly all) write no page of it.
+    reverses = models.ForeignKey(
         "self",
         verbose_name=_("Reverses"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="reversal",
+        related_name="reversals",
+        db_index=False,
     )
+    # Not indexed: no page lists entries by recorder, and accounts are deactivated, never
+    # deleted (the admin refuses deletes), so the PROTECT check never needs to look.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Recorded by"),
@@ -238,6 +250,7 @@ class PointsEntry(AppendOnlyModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     created = models.DateTimeField(_("Recorded at"))
     prev_hash = models.CharField(max_length=64)
@@ -249,10 +262,16 @@ class PointsEntry(AppendOnlyModel):
         verbose_name = _("Points entry")
         verbose_name_plural = _("Points entries")
         ordering = ["-created", "-id"]
-        constraints = [models.UniqueConstraint(fields=["village", "seq"], name="points_entry_chain_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["village", "seq"], name="points_entry_chain_position"),
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="points_entry_reversed_once"
+            ),
+        ]
         indexes = [
             models.Index(fields=["household", "created"]),
-            models.Index(fields=["household", "rule", "occurred_on"]),
+            # A rule's entries (the cap check: one rule, some households, a period).
+            models.Index(fields=["rule", "household", "occurred_on"], name="points_entry_rule_household"),
         ]
 
     def __str__(self):
@@ -272,9 +291,12 @@ class EntryStateQuerySet(ScopedQuerySet):
 class EntryState(models.Model):
     """Where an entry stands in the workflow: a projection of its events, kept for fast lists."""
 
-    entry = models.OneToOneField(PointsEntry, primary_key=True, on_delete=models.PROTECT, related_name="state")
+    entry = RowidOneToOneField(PointsEntry, primary_key=True, on_delete=models.PROTECT, related_name="state")
     village = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", db_index=False)  # (village, status)
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    # A copy of the entry's household, for lists by village and status; not indexed (a page
+    # written per posting) and not looked at on deleting a household: the entry's own
+    # household is PROTECTed, and a state exists only beside its entry.
+    household = models.ForeignKey(Household, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
     status = models.CharField(_("Status"), max_length=12, choices=EntryStatus.choices)
     notice_until = models.DateTimeField(_("In notice until"), null=True, blank=True)
     effective_at = models.DateTimeField(_("Took effect at"), null=True, blank=True)
@@ -285,6 +307,7 @@ class EntryState(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # partial index below: most entries need no second approver
     )
     open_appeal = models.BooleanField(_("Appeal awaiting decision"), default=False)
 
@@ -294,8 +317,13 @@ class EntryState(models.Model):
         verbose_name = _("Entry status")
         verbose_name_plural = _("Entry status")
         indexes = [
-            models.Index(fields=["status", "notice_until"]),
-            models.Index(fields=["village", "status"]),
+            # A village's entries by status (the board, the sweep: in notice until ...).
+            models.Index(fields=["village", "status", "notice_until"], name="points_state_village_status"),
+            # Entries awaiting a second approver anywhere in a scope; few rows, rarely written.
+            models.Index(fields=["status"], condition=Q(status="pending"), name="points_state_pending"),
+            models.Index(
+                fields=["approved_by"], condition=Q(approved_by__isnull=False), name="points_state_approved_by"
+            ),
         ]
 
     def __str__(self):

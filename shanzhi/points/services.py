@@ -17,13 +17,13 @@ from collections import defaultdict
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shanzhi.areas.choices import AreaLevel
 from shanzhi.areas.models import Area
-from shanzhi.core import audit, uploads
+from shanzhi.core import audit, sql, uploads
 from shanzhi.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shanzhi.core.scoping import ensure_in_scope, scope_for
 from shanzhi.people.choices import HouseholdStatus
@@ -57,6 +57,7 @@ from shanzhi.points.models import (
     EntryState,
     Honour,
     HonourCampaign,
+    LedgerHead,
     Nomination,
     PointsEntry,
     Redemption,
@@ -71,6 +72,11 @@ from shanzhi.points.models import (
 )
 from shanzhi.points.periods import period_end, period_start
 from shanzhi.points.rankings import eligible_points, ranking_queryset
+
+# Relation fields of new entries, whose objects are set by id and cached beside it.
+_RULE = PointsEntry._meta.get_field("rule")
+_REVERSES = PointsEntry._meta.get_field("reverses")
+_RECORDED_BY = PointsEntry._meta.get_field("recorded_by")
 
 PERM_RECORD = "points.record_entry"
 PERM_APPROVE = "points.approve_entry"
@@ -316,8 +322,22 @@ def update_rule(rule: Rule, *, actor, **changes) -> Rule:
 
 
 def _state_for(entry: PointsEntry, status: str, *, notice_until=None, effective_at=None) -> EntryState:
-    return EntryState(
-        entry=entry,
+    return sql.build(
+        EntryState,
+        entry_id=entry.pk,
+        village_id=entry.village_id,
+        household_id=entry.household_id,
+        status=status,
+        notice_until=notice_until,
+        effective_at=effective_at,
+    )
+
+
+def _insert_state(entry: PointsEntry, status: str, *, notice_until=None, effective_at=None) -> None:
+    """The status row of a new entry, inserted as it is (no instance needed)."""
+    sql.insert(
+        EntryState,
+        entry_id=entry.pk,
         village_id=entry.village_id,
         household_id=entry.household_id,
         status=status,
@@ -340,6 +360,7 @@ def record_entries(
     """Award or deduct points by a village rule, for one household or many (an activity's attendees).
 
     Entries start in public notice (or awaiting a second approver for a big deduction).
+    The entries themselves are the posting's record; it writes no audit-log row (ADR 0007).
     """
     _require(actor, PERM_RECORD)
     errors: dict = {}
@@ -410,10 +431,11 @@ def record_entries(
     kind = EntryKind.DEDUCTION if delta < 0 else EntryKind.AWARD
     recorder = _user(actor)
     entries = [
-        PointsEntry(
+        sql.build(
+            PointsEntry,
             household_id=household_id,
             kind=kind,
-            rule=rule,
+            rule_id=rule.pk,
             delta=delta,
             occurred_on=occurred_on,
             note=note,
@@ -421,32 +443,26 @@ def record_entries(
             major=rule.major and delta < 0,
             needs_approval=needs_approval,
             notice_days=notice_days,
-            recorded_by=recorder,
+            recorded_by_id=recorder.pk if recorder else None,
             created=now,
         )
         for household_id in ids
     ]
+    for entry in entries:  # the objects at hand, as keyword construction would have cached them
+        _RULE.set_cached_value(entry, rule)
+        _RECORDED_BY.set_cached_value(entry, recorder)
     ledger.append_entries(head, entries)
-    if needs_approval:
-        states = [_state_for(e, EntryStatus.PENDING) for e in entries]
+    status, until = (
+        (EntryStatus.PENDING, None) if needs_approval else (EntryStatus.IN_NOTICE, now + dt.timedelta(days=notice_days))
+    )
+    if len(entries) == 1:
+        _insert_state(entries[0], status, notice_until=until)
     else:
-        until = now + dt.timedelta(days=notice_days)
-        states = [_state_for(e, EntryStatus.IN_NOTICE, notice_until=until) for e in entries]
-    if len(states) == 1:
-        ledger.insert_row(states[0])
-    else:
-        EntryState.objects.bulk_create(states)
+        EntryState.objects.bulk_create([_state_for(e, status, notice_until=until) for e in entries])
     ledger.apply_effects(village_id, [ledger.effect_on_record(e) for e in entries])
     ledger.save_head(head)
-    audit.record(
-        "points.entry.recorded",
-        actor=actor,
-        obj=entries[0] if len(entries) == 1 else None,
-        object_type="points.pointsentry",
-        object_id=str(entries[0].pk) if len(entries) == 1 else "",
-        object_repr=f"{rule.code} {delta:+d}",
-        after={"rule": rule.pk, "delta": delta, "households": ids, "entries": [e.pk for e in entries]},
-    )
+    # No audit-log row: the entry is the record of the posting (who, when, what, why,
+    # append-only and in the village's SM3 chain); see docs/decisions/0007.
     return entries
 
 
@@ -509,7 +525,9 @@ def _void(head, state: EntryState, action: str, *, actor, reason: str, now) -> P
     took_effect = state.effective_at is not None
     _transition(head, state, action, actor=actor, note=reason, at=now)
     state.save(update_fields=["status", "open_appeal"])
-    reversal = PointsEntry(
+    recorder = _user(actor)
+    reversal = sql.build(
+        PointsEntry,
         household_id=original.household_id,
         kind=EntryKind.REVERSAL,
         rule_id=original.rule_id,
@@ -517,16 +535,17 @@ def _void(head, state: EntryState, action: str, *, actor, reason: str, now) -> P
         occurred_on=original.occurred_on,
         note=reason[:300],
         major=original.major,
-        reverses=original,
-        recorded_by=_user(actor),
+        reverses_id=original.pk,
+        recorded_by_id=recorder.pk if recorder else None,
         created=now,
     )
+    _REVERSES.set_cached_value(reversal, original)
     ledger.append_entries(head, [reversal])
     if took_effect:
-        _state_for(reversal, EntryStatus.EFFECTIVE, effective_at=now).save(force_insert=True)
+        _insert_state(reversal, EntryStatus.EFFECTIVE, effective_at=now)
         effect = ledger.effect_on_take_effect(reversal, original.kind, now)
     else:
-        _state_for(reversal, EntryStatus.VOIDED).save(force_insert=True)
+        _insert_state(reversal, EntryStatus.VOIDED)
         effect = ledger.effect_on_void_before_effect(original)
     ledger.apply_effects(original.village_id, [effect])
     return reversal
@@ -675,12 +694,12 @@ def decide_appeal(appeal: Appeal, *, actor, uphold: bool, reason: str) -> Appeal
 def sweep_notices(*, now: dt.datetime | None = None) -> int:
     """Entries whose notice is over (and not under appeal) take effect; one transaction per village."""
     now = now or timezone.now()
-    villages = (
-        EntryState.objects.filter(status=EntryStatus.IN_NOTICE, open_appeal=False, notice_until__lte=now)
-        .values_list("village_id", flat=True)
-        .distinct()
+    # One probe of the (village, status, notice_until) index per village with a ledger.
+    due = EntryState.objects.filter(
+        village_id=OuterRef("village_id"), status=EntryStatus.IN_NOTICE, open_appeal=False, notice_until__lte=now
     )
-    return sum(_sweep_village(village_id, now) for village_id in sorted(set(villages)))
+    villages = LedgerHead.objects.filter(Exists(due)).order_by("village_id").values_list("village_id", flat=True)
+    return sum(_sweep_village(village_id, now) for village_id in list(villages))
 
 
 @transaction.atomic
@@ -987,17 +1006,18 @@ def redeem(*, shop: Shop, household: Household, lines, actor) -> Redemption:
     now = timezone.now()
     recorder = _user(actor)
     summary = "、".join(f"{i.name}×{wanted[i.pk]}" for i in locked)
-    entry = PointsEntry(
+    entry = sql.build(
+        PointsEntry,
         household_id=household.pk,
         kind=EntryKind.REDEMPTION,
         delta=-total,
         occurred_on=timezone.localdate(),
         note=(_("Redeemed: %(items)s") % {"items": summary})[:300],
-        recorded_by=recorder,
+        recorded_by_id=recorder.pk if recorder else None,
         created=now,
     )
     ledger.append_entries(head, [entry])
-    ledger.insert_row(_state_for(entry, EntryStatus.EFFECTIVE, effective_at=now))
+    _insert_state(entry, EntryStatus.EFFECTIVE, effective_at=now)
     ledger.apply_effects(village_id, [ledger.effect_on_take_effect(entry, EntryKind.REDEMPTION, now)])
     ledger.save_head(head)
     redemption = ledger.insert_row(
