@@ -12,6 +12,7 @@ from shanzhi.areas.models import Area, Department
 from shanzhi.cases.choices import CLOCK_STATUSES, CaseSource, CaseStatus, Priority
 from shanzhi.cases.models import Case, CaseCoDepartment, Category
 from shanzhi.core.errors import InvalidInput
+from shanzhi.core.params import parse_date
 from shanzhi.core.scoping import subtree_q
 
 
@@ -72,8 +73,8 @@ class CaseFilter:
         # ``late``: ran past a deadline at some point (marked by the sweep) or is past it now, as the overview counts.
         self.late = _bool(get("late"), "late", errors)
         # ``since``/``until``: reported on these local dates (inclusive), the overview's window.
-        self.since = _date(get("since"), "since", errors)
-        self.until = _date(get("until"), "until", errors)
+        self.since = parse_date(get("since"), "since", errors)
+        self.until = parse_date(get("until"), "until", errors)
         if errors:
             raise InvalidInput(fields=errors)
 
@@ -141,18 +142,6 @@ def _bool(value, name, errors):
         return False
     errors[name] = [_("Use true or false")]
     return None
-
-
-def _date(value, name, errors):
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errors[name] = [_("Enter a date as YYYY-MM-DD")]
-        return None
 
 
 def window_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -24,6 +24,7 @@ from shanzhi.areas.models import Area
 from shanzhi.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from shanzhi.core.forms import apply_domain_error
 from shanzhi.core.idempotency import key_from_request, new_form_token, run_idempotent
+from shanzhi.core.params import parse_date
 from shanzhi.core.scoping import get_in_scope
 from shanzhi.deliberation import services
 from shanzhi.deliberation.board import board_topics
@@ -113,13 +114,6 @@ def home(request):
 # --- topics --------------------------------------------------------------------------------------
 
 
-def _date_param(value):
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @login_required
 def topic_list(request):
     user = request.user
@@ -128,14 +122,16 @@ def topic_list(request):
     status = params.get("status") if params.get("status") in TopicStatus.values else None
     topic_class = params.get("topic_class") if params.get("topic_class") in TopicClass.values else None
     area = _area_param(request)
+    # A bad date (a hand-edited link from the overview) is named on the page and left out of the filter.
+    errors: dict = {}
     qs = filtered_topics(
         user,
         status=status,
         topic_class=topic_class,
         area=area,
         q=params.get("q", "")[:50],
-        resolved_since=_date_param(params.get("resolved_since")),
-        resolved_until=_date_param(params.get("resolved_until")),
+        resolved_since=parse_date(params.get("resolved_since"), "resolved_since", errors),
+        resolved_until=parse_date(params.get("resolved_until"), "resolved_until", errors),
     )
     page = Paginator(qs, 20).get_page(params.get("page"))
     return render(
@@ -148,6 +144,7 @@ def topic_list(request):
             "statuses": TopicStatus.choices,
             "classes": TopicClass.choices,
             "query": _query(params),
+            "errors": errors,
         },
     )
 

@@ -277,3 +277,18 @@ def test_quorum_rule_page(county, page_as):
     )
     assert saved.status_code == 302
     assert "三分之二" in client.get(f"/deliberation/villages/{county.village.pk}/quorum/").content.decode()
+
+
+def test_topic_list_names_a_bad_date_and_still_lists(county, page_as, accepted_topic):
+    """A hand-edited overview link: the bad date is named in Chinese, the rest of the filter still applies."""
+    client = page_as("village_secretary")
+    good = client.get("/deliberation/topics/")
+    assert good.status_code == 200 and accepted_topic.title in good.content.decode()
+    bad = client.get("/deliberation/topics/?resolved_since=2026-13-01")
+    assert bad.status_code == 200
+    html = bad.content.decode()
+    assert "请按“年-月-日”(YYYY-MM-DD)填写日期" in html
+    assert accepted_topic.title in html  # the bad date is left out, not turned into an empty list
+    dated = client.get(f"/deliberation/topics/?resolved_since={timezone.localdate().isoformat()}")
+    assert "YYYY-MM-DD" not in dated.content.decode()
+    assert accepted_topic.title not in dated.content.decode()  # not resolved: outside the window
