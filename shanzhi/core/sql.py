@@ -148,7 +148,9 @@ def insert_plan(model, *, using=DEFAULT_DB_ALIAS) -> InsertPlan:
             sql=statement,
             returning=f" RETURNING {quote(meta.pk.column)}" if auto else "",
             columns=tuple((f.attname, f, _preparation(f)) for f in fields),
-            stamped=tuple(f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+            stamped=tuple(
+                f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            ),
         )
     return plan
 
@@ -234,4 +236,3 @@ def insert(model, *, using=DEFAULT_DB_ALIAS, **values) -> int | None:
         return fetchone(plan.sql + plan.returning, params, using=connection)[0]
     execute(plan.sql, params, using=connection)
     return None
-

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.core.masking import mask_phone, may_view_sensitive
+from shanzhi.core.params import optional_date
 
 
 @dataclass
@@ -152,20 +153,6 @@ register(
 
 
 # --- deliberation topics ----------------------------------------------------------------
-def _optional_date(params, name):
-    import datetime as dt
-
-    from shanzhi.core.errors import InvalidInput
-
-    value = params.get(name)
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(fields={name: [_("Enter a date as YYYY-MM-DD")]}) from None
-
-
 def _topic_queryset(user, params):
     from shanzhi.areas.models import Area
     from shanzhi.core.scoping import get_in_scope
@@ -181,8 +168,8 @@ def _topic_queryset(user, params):
         topic_class=topic_class,
         area=area,
         q=(params.get("q") or "")[:50],
-        resolved_since=_optional_date(params, "resolved_since"),
-        resolved_until=_optional_date(params, "resolved_until"),
+        resolved_since=optional_date(params, "resolved_since"),
+        resolved_until=optional_date(params, "resolved_until"),
     )
     return qs.select_related("village__parent").order_by("-raised_at", "-id")
 
@@ -249,6 +236,49 @@ register(
             (_("Mobile"), lambda w, c: _phone(w.phone, c)),
             (_("Service start"), lambda w, c: w.start_date.isoformat()),
             (_("Service end"), lambda w, c: w.end_date.isoformat() if w.end_date else ""),
+        ],
+    )
+)
+
+
+# --- a village's points ledger ----------------------------------------------------------------
+def _ledger_queryset(user, params):
+    from shanzhi.core.errors import Forbidden
+    from shanzhi.points.access import visible_village
+    from shanzhi.points.filters import LedgerFilter
+    from shanzhi.points.models import PointsEntry
+
+    if not user.is_staff_member:
+        raise Forbidden()
+    village = visible_village(user, params.get("village"))  # 404 when missing or out of scope
+    entries = PointsEntry.objects.for_user(user).select_related(
+        "state", "rule", "household__head", "recorded_by", "reverses"
+    )
+    return LedgerFilter(village, params).check().apply(entries)
+
+
+register(
+    ListExporter(
+        name="points_ledger",
+        title=_("Points ledger"),
+        queryset=_ledger_queryset,
+        list_url="points:ledger",
+        columns=[
+            (_("Number"), lambda e, c: e.seq),
+            (_("Date"), lambda e, c: e.occurred_on.isoformat()),
+            (_("Household number"), lambda e, c: e.household.number),
+            (_("Head of household"), lambda e, c: e.household.head_name),
+            (_("Rule code"), lambda e, c: e.rule.code if e.rule_id else ""),
+            (_("Village rule"), lambda e, c: e.rule.text if e.rule_id else ""),
+            (_("Kind"), lambda e, c: str(e.get_kind_display())),
+            (_("Points"), lambda e, c: e.delta),
+            (_("Reason"), lambda e, c: e.note),
+            (_("Status"), lambda e, c: str(e.state.get_status_display())),
+            (_("Recorded by"), lambda e, c: str(e.recorded_by) if e.recorded_by_id else ""),
+            (_("Recorded at"), lambda e, c: _local(e.created)),
+            (_("Took effect at"), lambda e, c: _local(e.state.effective_at)),
+            (_("Reverses entry number"), lambda e, c: e.reverses.seq if e.reverses_id else ""),
+            (_("SM3 hash"), lambda e, c: e.hash),
         ],
     )
 )

@@ -228,6 +228,16 @@ def build(*, seed: int, today: dt.date, scale: float, say) -> None:
     villages = list(Area.objects.filter(level="village").select_related("parent").order_by("path"))
     users = {u.username: u for u in _demo_users()}
     secretary = users.get("demo-village")
+    # Who records a village's points: where a demo login works (永和村), its grid worker records
+    # most entries and the secretary the rest; elsewhere the entries are the generator's own.
+    recorders: dict[int, list] = defaultdict(list)
+    for username in ("demo-grid", "demo-village"):
+        user = users.get(username)
+        assignment = user.role_assignments.first() if user else None
+        if assignment is not None and assignment.area_id:
+            area = assignment.area
+            recorders[area.pk if area.level == "village" else area.parent_id].append(user)
+    pick_recorder = random.Random(seed + 17)  # its own sequence: the rest of the demo stays as it was
 
     # --- rules: county templates, adopted by every village ------------------------------------
     templates = [
@@ -341,6 +351,10 @@ def build(*, seed: int, today: dt.date, scale: float, say) -> None:
                 )
             )
         entries.sort(key=lambda e: e.created)
+        if recorders.get(village.pk):
+            staff = recorders[village.pk]
+            for e in entries:
+                e.recorded_by_id = (staff[0] if pick_recorder.random() < 0.7 or len(staff) == 1 else staff[1]).pk
 
         # Second approvals, notices, a few appeals, taking effect.
         events: list[_Event] = []
@@ -831,7 +845,9 @@ def secretary_village(user) -> int | None:
 def _demo_users():
     from shanzhi.accounts.models import User
 
-    return User.objects.filter(username__in=["demo-village", "demo-villager"]).prefetch_related("role_assignments")
+    return User.objects.filter(username__in=["demo-village", "demo-villager", "demo-grid"]).prefetch_related(
+        "role_assignments__area"
+    )
 
 
 def _rule_entry(rule, household_id, day, created, rng, notice_days, note=None) -> _Entry:

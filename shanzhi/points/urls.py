@@ -18,6 +18,7 @@ urlpatterns = [
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal_decide"),
     path("villages/<int:pk>/", views.board, name="board"),
     path("villages/<int:pk>/notice/", views.notice_print, name="notice_print"),
+    path("villages/<int:pk>/ledger/", views.ledger, name="ledger"),
     path("villages/<int:pk>/rules/", views.rules, name="rules"),
     path("areas/<int:pk>/rules/new/", views.rule_new, name="rule_new"),
     path("rules/<int:pk>/edit/", views.rule_edit, name="rule_edit"),

@@ -31,12 +31,14 @@ from shanzhi.points.api import honour_public, household_points, shops_serving
 from shanzhi.points.choices import (
     AppealStatus,
     CampaignStatus,
+    EntryKind,
     EntryStatus,
     NominationStatus,
     PeriodKind,
     RedemptionStatus,
 )
 from shanzhi.points.export import workbook_bytes, yuan
+from shanzhi.points.filters import LedgerFilter, recorders
 from shanzhi.points.forms import (
     AppealForm,
     AwardForm,
@@ -390,6 +392,33 @@ def _board_context(request, village):
 def board(request, pk: int):
     village = visible_village(request.user, pk)
     return render(request, "points/board.html", _board_context(request, village))
+
+
+@login_required
+def ledger(request, pk: int):
+    """The village's whole ledger for its staff: every entry, filtered, newest first; exportable."""
+    _staff(request.user)
+    village = visible_village(request.user, pk)
+    ledger_filter = LedgerFilter(village, request.GET)
+    page = Paginator(ledger_filter.apply(_entries()), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "points/ledger.html",
+        {
+            "village": village,
+            "page": page,
+            "params": request.GET,
+            "query": query.urlencode(),
+            "errors": ledger_filter.errors,
+            "rules": Rule.objects.filter(area=village).order_by("code"),
+            "kinds": EntryKind.choices,
+            "statuses": EntryStatus.choices,
+            "recorders": recorders(village),
+            "village_query": f"village={village.pk}",  # the export's fixed part
+        },
+    )
 
 
 @login_required

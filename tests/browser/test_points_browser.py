@@ -1,4 +1,4 @@
-"""A villager sees a deduction in public notice, appeals it, and sees the secretary's decision."""
+"""A villager sees a deduction in public notice, appeals it, and sees the decision; the secretary reads the ledger."""
 
 from shanzhi.points.models import Appeal
 from tests.browser.conftest import login, screenshot
@@ -49,3 +49,19 @@ def test_villager_appeals_an_entry_in_notice_and_sees_the_decision(demo_site, ph
     decision = phone.locator("#decision").inner_text()
     assert "维持原记录" in decision
     screenshot(phone, "points-appeal-decision")
+
+    # The secretary reads the village's ledger: every entry with who recorded it, filtered by kind.
+    phone.context.clear_cookies()
+    login(phone, "demo-village")
+    phone.goto_path(f"/points/villages/{appeal.village_id}/")
+    phone.wait_for_load_state("networkidle")
+    phone.locator("a.button", has_text="积分台账").click()
+    phone.wait_for_load_state("networkidle")
+    phone.select_option("#f-kind", "deduction")
+    phone.click("#ledger-filter button[type=submit]")
+    phone.wait_for_load_state("networkidle")
+    deltas = phone.locator("table.ledger tbody tr[data-entry] td.delta").all_inner_texts()
+    assert deltas and all(d.strip().startswith("-") for d in deltas)
+    assert phone.locator("table.ledger", has_text="门前乱堆柴草").count() == 1
+    phone.set_viewport_size({"width": 1280, "height": 900})  # the guide shows the whole table
+    screenshot(phone, "points-ledger")

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from shanzhi.core.errors import InvalidInput, NotFound
 from shanzhi.points import services
 from shanzhi.points.models import AwardList, PeriodPoints, PointsEntry, Redemption
 from tests.points.conftest import give
@@ -179,3 +180,67 @@ def test_counter_redeems_and_prints_a_receipt(county, world, page_as):
     assert receipt.status_code == 200 and "毛巾" in receipt.content.decode()
     assert Redemption.objects.count() == 2
     assert AwardList.objects.count() == 1
+
+
+def test_village_ledger_lists_filters_and_exports_every_entry(county, points, page_as):
+    """The ledger page: the village's entries with who recorded them; the filter and its export agree."""
+    from shanzhi.dashboard import services as dashboard
+    from shanzhi.dashboard.choices import JobStatus
+    from tests.dashboard.test_reports import build, sheet_rows
+
+    by_secretary = services.record_entry(
+        household=county.household, rule=points.rules["VL01"], actor=county.village_secretary, note="清扫村道"
+    )
+    by_worker = services.record_entry(
+        household=county.household, rule=points.rules["LT01"], actor=county.grid_worker, note="乱倒垃圾"
+    )
+    services.record_entry(household=county.far_household, rule=points.far_bonus, actor=None, delta=5)  # another village
+    url = f"/points/villages/{county.village.pk}/ledger/"
+    client = page_as("village_secretary")
+    html = client.get(url).content.decode()
+    assert "清扫村道" in html and "乱倒垃圾" in html
+    assert f'data-entry="{by_secretary.pk}"' in html and f'data-entry="{by_worker.pk}"' in html
+    assert html.count("data-entry=") == 2  # the far village's entry is not in this ledger
+    assert str(county.grid_worker) in html  # who recorded each entry
+    mine = client.get(url, {"recorder": county.grid_worker.pk}).content.decode()
+    assert f'data-entry="{by_worker.pk}"' in mine and f'data-entry="{by_secretary.pk}"' not in mine
+    kinds = client.get(url, {"kind": "deduction", "household": county.household.number}).content.decode()
+    assert f'data-entry="{by_worker.pk}"' in kinds and f'data-entry="{by_secretary.pk}"' not in kinds
+    bad = client.get(url, {"since": "2026-02-30", "rule": "999999999"})
+    assert bad.status_code == 200
+    text = bad.content.decode()
+    assert "请按“年-月-日”(YYYY-MM-DD)填写日期" in text and "不是本村的村规" in text
+    assert text.count("data-entry=") == 2  # bad parts are named and left out
+    # Staff only, in scope.
+    assert page_as("villager").get(url).status_code == 403
+    assert page_as("other_village_secretary").get(url).status_code == 404
+    # The export follows the same filter; the village is fixed by the page.
+    job = dashboard.request_report(
+        actor=county.village_secretary,
+        kind="list_export",
+        file_format="xlsx",
+        params={
+            "list": "points_ledger",
+            "query": {"village": str(county.village.pk), "recorder": str(county.grid_worker.pk)},
+        },
+    )
+    job = build(job)
+    assert job.status == JobStatus.DONE, job.error
+    rows = sheet_rows(job)
+    assert len(rows) == 2 and rows[1][0] == by_worker.seq and rows[1][7] == by_worker.delta
+    assert rows[1][-1] == by_worker.hash and "乱倒垃圾" in rows[1]
+    with pytest.raises(NotFound):
+        dashboard.request_report(
+            actor=county.other_village_secretary,
+            kind="list_export",
+            file_format="xlsx",
+            params={"list": "points_ledger", "query": {"village": str(county.village.pk)}},
+        )
+    with pytest.raises(InvalidInput) as refused:
+        dashboard.request_report(
+            actor=county.village_secretary,
+            kind="list_export",
+            file_format="xlsx",
+            params={"list": "points_ledger", "query": {"village": str(county.village.pk), "until": "tomorrow"}},
+        )
+    assert "until" in refused.value.fields

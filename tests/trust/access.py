@@ -265,6 +265,7 @@ PAGES.update({
     'points/villages/<int:pk>/': R(TRIAGE | VILLAGERS | {'village_secretary'}, params={"pk": "village"}),
     'points/villages/<int:pk>/awards/': R(TRIAGE | VILLAGERS | {'village_secretary'}, params={"pk": "village"}),
     'points/villages/<int:pk>/notice/': R(TRIAGE | VILLAGERS | {'village_secretary'}, params={"pk": "village"}),
+    'points/villages/<int:pk>/ledger/': R(TRIAGE | {'village_secretary'}, params={"pk": "village"}),  # staff only
     'points/villages/<int:pk>/rules/': R(TRIAGE | VILLAGERS | {'village_secretary'}, params={"pk": "village"}),
 })
 API.update({
