@@ -31,6 +31,7 @@ from shanzhi.accounts.choices import Role
 from shanzhi.accounts.models import RoleAssignment
 from shanzhi.cases import conf
 from shanzhi.cases.models import Notification
+from shanzhi.core.validators import is_local_path
 
 logger = logging.getLogger("shanzhi.notifications")
 
@@ -74,7 +75,7 @@ def notify(
 
     ``link`` is a path on this site (``/dashboard/reports/7/``) for messages that are not about a case.
     """
-    if link and (not link.startswith("/") or link.startswith("//")):
+    if link and not is_local_path(link):
         raise ValueError("a notification link is a path on this site")
     now = timezone.now()
     rows = [

@@ -44,6 +44,7 @@ from shanzhi.core.forms import apply_domain_error
 from shanzhi.core.idempotency import key_from_request, new_form_token, run_idempotent
 from shanzhi.core.masking import mask_phone, may_view_sensitive
 from shanzhi.core.scoping import get_in_scope
+from shanzhi.core.validators import is_local_path
 from shanzhi.people.models import Household
 
 CASE_PERMISSIONS = (PERM_REPORT, PERM_TRIAGE, PERM_HANDLE, PERM_FOLLOW_UP, PERM_SUPERVISE)
@@ -372,7 +373,8 @@ def notification_open(request, pk: int):
     notifications.mark_read(request.user, [item.pk])
     if item.case_id and Case.objects.for_user(request.user).filter(pk=item.case_id).exists():
         return redirect("cases:detail", pk=item.case_id)
-    if item.link.startswith("/") and not item.link.startswith("//"):
+    # Checked again here (as notify() checks on writing): rows written before that check existed.
+    if item.link and is_local_path(item.link):
         return redirect(item.link)  # the page checks its own access
     return redirect("cases:notifications")
 

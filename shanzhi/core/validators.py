@@ -143,3 +143,20 @@ def validate_phone(value) -> str:
 
 def is_mobile(phone: str) -> bool:
     return bool(_MOBILE_RE.match(phone or ""))
+
+
+def is_local_path(link: str) -> bool:
+    """True for a path on this site (``/dashboard/reports/7/``): never another host.
+
+    Refuses what a browser would read as another site: ``//host``, ``/\\host`` (browsers treat the
+    backslash as a slash), a scheme, or control characters.
+    """
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    return (
+        isinstance(link, str)
+        and link.startswith("/")
+        and not link.startswith(("//", "/\\"))
+        and link.isprintable()
+        and url_has_allowed_host_and_scheme(link, allowed_hosts=set(), require_https=False)
+    )

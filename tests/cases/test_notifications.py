@@ -78,3 +78,39 @@ def test_configured_sender_is_importable(sender):
     from django.utils.module_loading import import_string
 
     assert hasattr(import_string(sender)(), "send")
+
+
+@pytest.mark.parametrize(
+    ("link", "local"),
+    [
+        ("/dashboard/reports/7/", True),
+        ("/points/villages/3/ledger/?kind=deduction", True),
+        ("", False),
+        ("dashboard/reports/7/", False),
+        ("//evil.example/", False),
+        ("/\\evil.example/", False),
+        ("https://evil.example/", False),
+        ("/\x00/", False),
+    ],
+)
+def test_only_paths_of_this_site_are_notification_links(link, local):
+    from shanzhi.core.validators import is_local_path
+
+    assert is_local_path(link) is local
+
+
+def test_a_notification_never_sends_its_reader_to_another_site(county, page_as):
+    """notify() refuses a foreign link; a row written around it is not followed either."""
+    from shanzhi.cases.notify import notify
+
+    with pytest.raises(ValueError, match="path on this site"):
+        notify([county.village_secretary.pk], kind="report_ready", text="报表已生成", link="/\\evil.example/")
+    good = notify([county.village_secretary.pk], kind="report_ready", text="报表已生成", link="/dashboard/reports/")
+    bad = Notification.objects.create(
+        recipient=county.village_secretary, kind="report_ready", text="旧消息", link="/\\evil.example/"
+    )
+    client = page_as("village_secretary")
+    assert client.get(f"/cases/notifications/{bad.pk}/")["Location"] == "/cases/notifications/"
+    first = Notification.objects.filter(recipient=county.village_secretary, text="报表已生成").get()
+    assert client.get(f"/cases/notifications/{first.pk}/")["Location"] == "/dashboard/reports/"
+    assert good == 1
