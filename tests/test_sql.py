@@ -53,6 +53,18 @@ def test_logged_queries_see_every_statement(county):
     assert any(s.startswith("UPDATE areas_area") for s in statements)
 
 
+def test_execute_wrappers_see_every_statement(county):
+    seen = []
+
+    def monitor(execute, sql_text, params, many, context):
+        seen.append(sql_text)
+        return execute(sql_text, params, many, context)
+
+    with connection.execute_wrapper(monitor), transaction.atomic():
+        assert sql.fetchone(SELECT_AREAS, ["village"]) is not None
+    assert any(s.startswith("SELECT id, code FROM areas_area") for s in seen)
+
+
 def test_errors_are_djangos_and_roll_back(county):
     table = PointsEntry._meta.db_table
     with pytest.raises(IntegrityError), transaction.atomic():

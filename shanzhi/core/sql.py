@@ -9,7 +9,8 @@ rewritten once per statement text. Everything else goes through Django's cursor 
 
 - PostgreSQL (psycopg's own adaptation and Django's cursor settings stay in charge);
 - any connection that is logging its queries (``DEBUG``, ``CaptureQueriesContext``,
-  ``assertNumQueries``), so query counts in tests and the debug toolbar see every statement;
+  ``assertNumQueries``) or has execute wrappers installed (``connection.execute_wrapper``), so
+  query counts in tests, the debug toolbar and query monitors see every statement;
 - a connection outside a transaction (the callers run inside ``transaction.atomic``).
 
 Errors come out as Django's database errors on both paths (``connection.wrap_database_errors``).
@@ -38,7 +39,12 @@ def _sqlite_form(sql: str) -> str:
 
 
 def _direct(connection) -> bool:
-    return connection.vendor == "sqlite" and connection.in_atomic_block and not connection.queries_logged
+    return (
+        connection.vendor == "sqlite"
+        and connection.in_atomic_block
+        and not connection.queries_logged
+        and not connection.execute_wrappers  # installed hooks (query monitors) see every statement
+    )
 
 
 def connection_for(using):
