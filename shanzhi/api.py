@@ -99,8 +99,20 @@ def _authentication_error(request, exc):
     return error_response(request, 401, "unauthenticated", _("Please log in or provide a valid access token."))
 
 
+# What django-ninja's cookie (session) auth raises when the CSRF token is missing or stale;
+# tests/test_audit_and_db.py checks the API still answers it with the code below.
+NINJA_CSRF_FAILURE = "CSRF check Failed"
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if exc.status_code == 403 and str(exc) == NINJA_CSRF_FAILURE:
+        return error_response(
+            request,
+            403,
+            "csrf_failed",
+            _("The security token of this session is missing or expired. Reload the page and try again."),
+        )
     return error_response(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc))
 
 

@@ -193,6 +193,8 @@ SHANZHI_AUDIT_RETENTION_DAYS = env_int("SHANZHI_AUDIT_RETENTION_DAYS", 180, mini
 SHANZHI_CSP_REPORT_ONLY = env_bool("SHANZHI_CSP_REPORT_ONLY", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+# A form sent with an expired token gets a plain Chinese page (JSON with a code for the API).
+CSRF_FAILURE_VIEW = "shanzhi.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -72,3 +72,28 @@ def test_retired_grid_keeps_its_history(county):
     assert county.grid2 not in Area.objects.current(dt.date(2026, 6, 1))
     assert county.grid2 in Area.objects.current(dt.date(2025, 6, 1))
     assert county.neighbour.grid_id == county.grid2.pk
+
+
+def test_an_expired_form_gets_a_plain_page_and_the_api_a_code(county):
+    """CSRF_FAILURE_VIEW: Chinese words and the page offered again; JSON with a code for the API."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.post("/accounts/login/?next=/field/", {"username": "grid_worker", "password": "x"})
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert "表单已过期" in html and 'href="/accounts/login/?next=/field/"' in html
+    browser.force_login(county.village_secretary)
+    api = browser.post("/api/v1/shop/items", {}, content_type="application/json")
+    assert api.status_code == 403 and api.json()["code"] == "csrf_failed"
+    assert "安全令牌" in api.json()["message"]
+
+
+def test_audit_list_names_a_bad_date(county):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(county.county_admin)
+    response = client.get("/audit/", {"since": "2026-02-31"})
+    assert response.status_code == 200
+    assert "请按“年-月-日”(YYYY-MM-DD)填写日期" in response.content.decode()

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_GET
 from shanzhi.core.choices import Outcome
 from shanzhi.core.errors import Forbidden
 from shanzhi.core.models import AuditLog
+from shanzhi.core.params import parse_date
 from shanzhi.core.scoping import get_in_scope
+from shanzhi.core.validators import is_local_path
 
 
 def _wants_json(request) -> bool:
@@ -45,6 +47,21 @@ def bad_request(request, exception=None):
     return _error(request, 400, "bad_request", _("Invalid request."))
 
 
+def csrf_failure(request, reason=""):
+    """A form came back without a valid security token: the page was open too long, cookies were
+    cleared, or the browser logged in or out meanwhile. Said plainly, with the page offered again
+    (Django's own page is English and technical; the reason is logged by django.security.csrf)."""
+    message = _(
+        "This form has expired: the page was open too long, or you logged in or out in the meantime. "
+        "Open the page again and send it once more."
+    )
+    if _wants_json(request):
+        return JsonResponse({"code": "csrf_failed", "message": message, "fields": {}}, status=403)
+    retry = request.get_full_path()
+    context = {"status": 403, "message": message, "retry": retry if is_local_path(retry) else ""}
+    return render(request, "core/error.html", context, status=403)
+
+
 @require_GET
 def healthz(request):
     with connection.cursor() as cursor:
@@ -64,13 +81,6 @@ def _require_audit_access(user):
         raise Forbidden()
 
 
-def _parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @login_required
 def audit_list(request):
     _require_audit_access(request.user)
@@ -85,7 +95,8 @@ def audit_list(request):
     if params.get("outcome") in Outcome.values:
         qs = qs.filter(outcome=params["outcome"])
     tz = timezone.get_current_timezone()
-    since, until = _parse_date(params.get("since")), _parse_date(params.get("until"))
+    errors: dict = {}  # a bad date is named on the page and left out of the filter
+    since, until = parse_date(params.get("since"), "since", errors), parse_date(params.get("until"), "until", errors)
     if since:
         qs = qs.filter(created__gte=dt.datetime.combine(since, dt.time.min, tzinfo=tz))
     if until:
@@ -101,6 +112,7 @@ def audit_list(request):
             "params": params,
             "outcomes": Outcome.choices,
             "query": query.urlencode(),
+            "errors": errors,
         },
     )
 

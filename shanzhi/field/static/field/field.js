@@ -13,7 +13,8 @@
   var config = JSON.parse(document.getElementById("field-config").textContent);
   var S = config.strings;
   var USER = config.user;
-  var AUTH_CODES = ["unauthenticated", "session_expired", "otp_required", "password_change_required",
+  // Answers that mean "sign in again" (a stale CSRF token included): the record stays queued.
+  var AUTH_CODES = ["unauthenticated", "session_expired", "csrf_failed", "otp_required", "password_change_required",
     "otp_enrolment_required"];
   var PHOTO_MAX_SIDE = 1280;
   var PHOTO_QUALITY = 0.8;

@@ -16,7 +16,10 @@ self.addEventListener("install", function (event) {
     caches.open(CACHE).then(function (cache) {
       return Promise.all(
         PRECACHE.map(function (url) {
-          return fetch(url, { credentials: "same-origin", cache: "no-cache" }).then(function (response) {
+          // redirect "manual": signed out, the shell answers with a redirect to the login page; following it
+          // would render that page in the background and hand the browser a new CSRF cookie, breaking a
+          // login form the person is filling in at that moment.
+          return fetch(url, { credentials: "same-origin", cache: "no-cache", redirect: "manual" }).then(function (response) {
             // Never keep a login page (a redirect) under the shell's name.
             if (cacheable(response)) return cache.put(url, response);
             return null;
