@@ -16,17 +16,6 @@ def _fast_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _connections_closed_after_each_request():
-    """Request threads (the browser tests' live server) open their own connections; kept for
-    CONN_MAX_AGE they outlive their thread, and PostgreSQL then refuses to drop the test
-    database at the end of the run ("being accessed by other users"). Closed after each request."""
-    from django.db import connections
-
-    for alias in connections:
-        connections.settings[alias]["CONN_MAX_AGE"] = 0
-
-
 @pytest.fixture
 def county(db):
     """The small test county with every persona (see tests/factories.py)."""
