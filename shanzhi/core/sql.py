@@ -22,6 +22,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import methodcaller
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
@@ -52,55 +53,44 @@ def connection_for(using):
     return connections[using] if isinstance(using, str) else using
 
 
+def _run(sql: str, params, using, result, *, many: bool = False):
+    """Run a statement on the direct or the Django path; ``result`` reads the answer off the cursor."""
+    connection = connection_for(using)
+    if _direct(connection):
+        connection.validate_no_broken_transaction()
+        raw = connection.connection
+        with connection.wrap_database_errors:
+            return result((raw.executemany if many else raw.execute)(_sqlite_form(sql), params))
+    with connection.cursor() as cursor:
+        (cursor.executemany if many else cursor.execute)(sql, params)
+        return result(cursor)
+
+
+def _rowcount(cursor) -> int:
+    return cursor.rowcount
+
+
 def execute(sql: str, params: Sequence = (), *, using=DEFAULT_DB_ALIAS) -> int:
     """Run one statement; returns the number of rows it changed.
 
     ``using`` is a database alias or a connection (``connections[alias]``).
     """
-    connection = connection_for(using)
-    if _direct(connection):
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            return connection.connection.execute(_sqlite_form(sql), params).rowcount
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return _run(sql, params, using, _rowcount)
 
 
 def fetchone(sql: str, params: Sequence = (), *, using=DEFAULT_DB_ALIAS) -> tuple | None:
     """Run one statement and return its first row (``None`` if it has none)."""
-    connection = connection_for(using)
-    if _direct(connection):
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            return connection.connection.execute(_sqlite_form(sql), params).fetchone()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return _run(sql, params, using, methodcaller("fetchone"))
 
 
 def fetchall(sql: str, params: Sequence = (), *, using=DEFAULT_DB_ALIAS) -> list[tuple]:
     """Run one statement and return all its rows."""
-    connection = connection_for(using)
-    if _direct(connection):
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            return connection.connection.execute(_sqlite_form(sql), params).fetchall()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return _run(sql, params, using, methodcaller("fetchall"))
 
 
 def executemany(sql: str, rows: Sequence[Sequence], *, using=DEFAULT_DB_ALIAS) -> None:
     """Run one statement once per row of values."""
-    connection = connection_for(using)
-    if _direct(connection):
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            connection.connection.executemany(_sqlite_form(sql), rows)
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    _run(sql, rows, using, _rowcount, many=True)
 
 
 # --- inserting model rows ------------------------------------------------------------------

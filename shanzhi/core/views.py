@@ -23,10 +23,10 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/open311/")
 
 
-def _error(request, status: int, code: str, message: str):
+def _error(request, status: int, code: str, message: str, **context):
     if _wants_json(request):
         return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
-    return render(request, "core/error.html", {"status": status, "message": message}, status=status)
+    return render(request, "core/error.html", {"status": status, "message": message, **context}, status=status)
 
 
 def not_found(request, exception=None):
@@ -55,11 +55,8 @@ def csrf_failure(request, reason=""):
         "This form has expired: the page was open too long, or you logged in or out in the meantime. "
         "Open the page again and send it once more."
     )
-    if _wants_json(request):
-        return JsonResponse({"code": "csrf_failed", "message": message, "fields": {}}, status=403)
     retry = request.get_full_path()
-    context = {"status": 403, "message": message, "retry": retry if is_local_path(retry) else ""}
-    return render(request, "core/error.html", context, status=403)
+    return _error(request, 403, "csrf_failed", message, retry=retry if is_local_path(retry) else "")
 
 
 @require_GET

@@ -321,29 +321,24 @@ def update_rule(rule: Rule, *, actor, **changes) -> Rule:
 # --- recording entries -----------------------------------------------------------------
 
 
+def _state_values(entry: PointsEntry, status: str, notice_until, effective_at) -> dict:
+    return {
+        "entry_id": entry.pk,
+        "village_id": entry.village_id,
+        "household_id": entry.household_id,
+        "status": status,
+        "notice_until": notice_until,
+        "effective_at": effective_at,
+    }
+
+
 def _state_for(entry: PointsEntry, status: str, *, notice_until=None, effective_at=None) -> EntryState:
-    return sql.build(
-        EntryState,
-        entry_id=entry.pk,
-        village_id=entry.village_id,
-        household_id=entry.household_id,
-        status=status,
-        notice_until=notice_until,
-        effective_at=effective_at,
-    )
+    return sql.build(EntryState, **_state_values(entry, status, notice_until, effective_at))
 
 
 def _insert_state(entry: PointsEntry, status: str, *, notice_until=None, effective_at=None) -> None:
     """The status row of a new entry, inserted as it is (no instance needed)."""
-    sql.insert(
-        EntryState,
-        entry_id=entry.pk,
-        village_id=entry.village_id,
-        household_id=entry.household_id,
-        status=status,
-        notice_until=notice_until,
-        effective_at=effective_at,
-    )
+    sql.insert(EntryState, **_state_values(entry, status, notice_until, effective_at))
 
 
 @transaction.atomic
