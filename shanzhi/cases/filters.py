@@ -12,7 +12,7 @@ from shanzhi.areas.models import Area, Department
 from shanzhi.cases.choices import CLOCK_STATUSES, CaseSource, CaseStatus, Priority
 from shanzhi.cases.models import Case, CaseCoDepartment, Category
 from shanzhi.core.errors import InvalidInput
-from shanzhi.core.params import parse_date
+from shanzhi.core.params import parse_date, parse_id
 from shanzhi.core.scoping import subtree_q
 
 
@@ -40,7 +40,7 @@ class CaseFilter:
         get = data.get
         self.area = None
         if get("area"):
-            self.area = Area.objects.for_user(user).filter(pk=_int(get("area"))).first()
+            self.area = Area.objects.for_user(user).filter(pk=parse_id(get("area"))).first()
             if self.area is None:
                 errors["area"] = [_("Unknown area")]
         self.statuses = []
@@ -58,7 +58,7 @@ class CaseFilter:
                 errors["category"] = [_("Unknown category")]
         self.department = None
         if get("department"):
-            self.department = Department.objects.filter(pk=_int(get("department"))).first()
+            self.department = Department.objects.filter(pk=parse_id(get("department"))).first()
             if self.department is None:
                 errors["department"] = [_("Unknown department")]
         self.overdue = _bool(get("overdue"), "overdue", errors)
@@ -123,13 +123,6 @@ def _values(data, name) -> list[str]:
     for value in values:
         out += [v for v in str(value).split(",") if v]
     return out
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 def _bool(value, name, errors):

@@ -22,6 +22,15 @@ def parse_date(value, name: str, errors: dict) -> dt.date | None:
         return None
 
 
+def parse_id(value) -> int | None:
+    """A record id from a query parameter: a positive integer the database can hold, else None."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
 def optional_date(params, name: str) -> dt.date | None:
     """``params[name]`` as a date, or None when absent; a bad value raises a field error (422)."""
     errors: dict = {}

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from shanzhi.core.errors import InvalidInput
-from shanzhi.core.params import parse_date
+from shanzhi.core.params import parse_date, parse_id
 from shanzhi.points.choices import EntryKind, EntryStatus
 from shanzhi.points.models import PointsEntry, Rule
 
@@ -35,7 +35,7 @@ class LedgerFilter:
         self.household = (get("household") or "").strip()[:30]
         self.rule = None
         if get("rule"):
-            self.rule = Rule.objects.filter(area=village, pk=_int(get("rule"))).first()
+            self.rule = Rule.objects.filter(area=village, pk=parse_id(get("rule"))).first()
             if self.rule is None:
                 errors["rule"] = [_("Not a rule of this village.")]
         self.kind = get("kind") or None
@@ -44,7 +44,7 @@ class LedgerFilter:
         self.status = get("status") or None
         if self.status and self.status not in EntryStatus.values:
             errors["status"] = [_("Unknown status.")]
-        self.recorder = _int(get("recorder")) if get("recorder") else None
+        self.recorder = parse_id(get("recorder")) if get("recorder") else None
         if get("recorder") and self.recorder is None:
             errors["recorder"] = [_("Unknown account.")]
         self.errors = errors
@@ -73,10 +73,3 @@ class LedgerFilter:
             qs = qs.filter(recorded_by_id=self.recorder)
         return qs.order_by("-seq")
 
-
-def _int(value) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None

@@ -63,5 +63,6 @@ def test_villager_appeals_an_entry_in_notice_and_sees_the_decision(demo_site, ph
     deltas = phone.locator("table.ledger tbody tr[data-entry] td.delta").all_inner_texts()
     assert deltas and all(d.strip().startswith("-") for d in deltas)
     assert phone.locator("table.ledger", has_text="门前乱堆柴草").count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # the table scrolls in its own box
     phone.set_viewport_size({"width": 1280, "height": 900})  # the guide shows the whole table
     screenshot(phone, "points-ledger")
